@@ -1,0 +1,222 @@
+"""Per-stream measurement: observations and frames in, per-frame measures out.
+
+One :class:`FaceMeasurer` per video stream, fed frame by frame (live or from a
+file, the same way). It captures the neutral baseline, builds each frame's
+face frame with a steady scale, measures landmarks and tissue motion, and says
+plainly when a frame cannot be scored (no face, turned away, too small).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from coach import landmarks as L
+from coach.face_frame import FaceFrame, eye_centers_px, face_frame, iris_diameter_px
+from coach.measures import landmark as lmm
+from coach.measures.sides import PerSide
+from coach.motion.tissue import SMILE_POINTS, TissueMotion, TrackPoint
+from coach.observation import FaceObservation
+
+# Frame status values. Only "ok" frames carry movement numbers.
+OK = "ok"
+NO_FACE = "no_face"
+TURNED = "turned"
+TOO_SMALL = "too_small"
+CALIBRATING = "calibrating"
+BAD_LANDMARKS = "bad_landmarks"
+
+MIN_PX_PER_MM = 0.45  # below this (face under ~60 px wide) movement is unmeasurable
+
+
+@dataclass(frozen=True)
+class FrameMeasures:
+    """Everything measured in one frame. Units in the names; sides anatomical.
+
+    Attributes:
+        t_s: frame time, seconds.
+        status: ``"ok"`` or why the frame is not scored (see module constants).
+        confidence: 0–1 trust in the movement numbers (0 when not ``"ok"``).
+        movement_mm: point name → per side (outward, up) movement since the
+            neutral baseline, from the pixels. Empty when not ``"ok"``.
+        landmark_movement_mm: the same from landmarks alone (for comparison).
+        eye_aperture_mm, brow_height_mm: landmark measures, per side.
+        mouth_width_mm: landmark measure.
+        blendshapes: paired MediaPipe blendshape scores.
+        yaw_deg, pitch_deg, roll_deg: head pose.
+        faces_seen: faces in the frame (the largest is measured).
+    """
+
+    t_s: float
+    status: str
+    confidence: float = 0.0
+    movement_mm: dict[str, PerSide[tuple[float, float]]] = field(default_factory=dict)
+    landmark_movement_mm: dict[str, PerSide[tuple[float, float]]] = field(default_factory=dict)
+    eye_aperture_mm: PerSide[float] | None = None
+    brow_height_mm: PerSide[float] | None = None
+    mouth_width_mm: float | None = None
+    blendshapes: dict[str, PerSide[float]] = field(default_factory=dict)
+    yaw_deg: float = 0.0
+    pitch_deg: float = 0.0
+    roll_deg: float = 0.0
+    faces_seen: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == OK
+
+    def excursion_mm(self, point: str = "mouth_corner", landmarks: bool = False) -> PerSide[float] | None:
+        """Magnitude of a point's movement per side, mm; ``None`` when not measured."""
+        src = self.landmark_movement_mm if landmarks else self.movement_mm
+        if point not in src:
+            return None
+        v = src[point]
+        return PerSide(float(np.hypot(*v.left)), float(np.hypot(*v.right)))
+
+
+class FaceMeasurer:
+    """Turns a stream of (frame, observation) into :class:`FrameMeasures`.
+
+    Args:
+        points: tissue points to measure (default: the mouth corners).
+        baseline_s: how long the neutral baseline is collected, seconds (0.1 to 5).
+        history: frames kept for re-baselining (3 to 60).
+    """
+
+    def __init__(
+        self,
+        points: tuple[TrackPoint, ...] = SMILE_POINTS,
+        baseline_s: float = 0.5,
+        history: int = 8,
+    ) -> None:
+        if not 0.1 <= baseline_s <= 5.0:
+            raise ValueError(f"baseline_s must be 0.1 to 5, got {baseline_s}")
+        if not 3 <= history <= 60:
+            raise ValueError(f"history must be 3 to 60, got {history}")
+        self.points = points
+        self.baseline_s = baseline_s
+        self._motion = TissueMotion(points)
+        self._collect: list[tuple[float, FaceObservation, float, float]] = []
+        self._recent: deque[np.ndarray] = deque(maxlen=history)
+        self._eye_dist_mm: float | None = None
+        self._base_mm: np.ndarray | None = None
+        self._base_pitch = 0.0
+        self._last_gray: np.ndarray | None = None
+        self._last_ff: FaceFrame | None = None
+        self._lost = True
+        self.baselines = 0
+
+    @property
+    def calibrated(self) -> bool:
+        return self._base_mm is not None
+
+    @property
+    def baseline_mm(self) -> np.ndarray | None:
+        """(478, 2) neutral landmarks in face mm, once calibrated."""
+        return self._base_mm
+
+    def resting_asymmetry(self) -> dict[str, float] | None:
+        """Left-minus-right differences of the neutral face, mm (see :func:`lmm.resting_asymmetry`)."""
+        return None if self._base_mm is None else lmm.resting_asymmetry(self._base_mm)
+
+    def _frame_of(self, obs: FaceObservation) -> FaceFrame:
+        xy = obs.xy
+        if self._eye_dist_mm is None:
+            return face_frame(xy, obs.pose)
+        eyes = eye_centers_px(xy)
+        dist_px = float(np.linalg.norm(eyes["left"] - eyes["right"]))
+        return face_frame(xy, obs.pose, px_per_mm=dist_px / self._eye_dist_mm)
+
+    def update(self, frame_rgb: np.ndarray, obs: FaceObservation | None, t_s: float) -> FrameMeasures:
+        """Measure one frame. ``obs`` is ``None`` when no face was found."""
+        if obs is None:
+            self._lost = True
+            self._motion.forget_motion()
+            return FrameMeasures(t_s, NO_FACE)
+        if not obs.finite:
+            self._lost = True
+            return FrameMeasures(t_s, BAD_LANDMARKS, faces_seen=obs.faces_seen)
+        try:
+            ff = self._frame_of(obs)
+        except ValueError:
+            return FrameMeasures(t_s, BAD_LANDMARKS, faces_seen=obs.faces_seen)
+        pose = {"yaw_deg": ff.yaw_deg, "pitch_deg": ff.pitch_deg, "roll_deg": ff.roll_deg}
+        if ff.px_per_mm < MIN_PX_PER_MM:
+            return FrameMeasures(t_s, TOO_SMALL, faces_seen=obs.faces_seen, **pose)
+        lm_mm = ff.to_mm(obs.xy)
+        if self._base_mm is not None and ff.turned_away(self._base_pitch):
+            self._motion.forget_motion()
+            return FrameMeasures(t_s, TURNED, faces_seen=obs.faces_seen, **pose)
+        gray = cv2.cvtColor(np.asarray(frame_rgb), cv2.COLOR_RGB2GRAY)
+        self._last_gray, self._last_ff = gray, ff
+        if self._base_mm is None:
+            self._calibrate(gray, obs, ff, t_s)
+            if self._base_mm is None:
+                return FrameMeasures(t_s, CALIBRATING, faces_seen=obs.faces_seen, **pose)
+            ff = self._frame_of(obs)
+            lm_mm = ff.to_mm(obs.xy)
+        if self._lost:
+            self._motion.forget_motion()
+            self._lost = False
+        self._recent.append(lm_mm)
+        sample = self._motion.measure(gray, ff)
+        movement: dict[str, dict[str, tuple[float, float]]] = {}
+        for (name, side), d in sample.displacement_mm.items():
+            movement.setdefault(name, {})[side] = lmm.outward_up(side, d)
+        lm_move: dict[str, dict[str, tuple[float, float]]] = {}
+        for tp in self.points:
+            d = lm_mm[tp.landmark] - self._base_mm[tp.landmark]
+            lm_move.setdefault(tp.name, {})[tp.side] = lmm.outward_up(tp.side, d)
+        return FrameMeasures(
+            t_s,
+            OK,
+            confidence=sample.confidence,
+            movement_mm={k: PerSide(v["left"], v["right"]) for k, v in movement.items()},
+            landmark_movement_mm={k: PerSide(v["left"], v["right"]) for k, v in lm_move.items()},
+            eye_aperture_mm=lmm.eye_aperture_mm(lm_mm),
+            brow_height_mm=lmm.brow_height_mm(lm_mm),
+            mouth_width_mm=lmm.mouth_width_mm(lm_mm),
+            blendshapes=lmm.blendshape_pairs(obs.blendshapes),
+            faces_seen=obs.faces_seen,
+            **pose,
+        )
+
+    def _calibrate(self, gray: np.ndarray, obs: FaceObservation, ff: FaceFrame, t_s: float) -> None:
+        xy = obs.xy
+        eyes = eye_centers_px(xy)
+        eye_dist_mm = float(np.linalg.norm(eyes["left"] - eyes["right"])) / (
+            iris_diameter_px(xy) / L.IRIS_DIAMETER_MM
+        )
+        self._collect.append((t_s, obs, eye_dist_mm, ff.pitch_deg))
+        if t_s - self._collect[0][0] < self.baseline_s or len(self._collect) < 3:
+            return
+        # The iris is small and jittery; the eye distance in iris units is a
+        # constant of the face, so its median gives every later frame a steady scale.
+        self._eye_dist_mm = float(np.median([c[2] for c in self._collect]))
+        self._base_pitch = float(np.median([c[3] for c in self._collect]))
+        base = np.median(np.stack([self._frame_of(c[1]).to_mm(c[1].xy) for c in self._collect]), axis=0)
+        self._collect.clear()
+        self._set_reference(gray, self._frame_of(obs), base)
+
+    def _set_reference(self, gray: np.ndarray, ff: FaceFrame, base_mm: np.ndarray) -> None:
+        self._base_mm = base_mm
+        self._motion.set_reference(gray, ff, base_mm)
+        self._recent.clear()
+        self._recent.append(base_mm)
+        self.baselines += 1
+
+    def rebaseline(self) -> bool:
+        """Take the current (resting) face as the new neutral reference.
+
+        Call it when the patient is at rest between reps, so each rep is
+        measured from the rest just before it and slow drift (posture,
+        lighting) never builds up. Returns False when there is no usable frame.
+        """
+        if self._base_mm is None or self._last_gray is None or self._last_ff is None or self._lost:
+            return False
+        base = np.median(np.stack(list(self._recent)), axis=0)
+        self._set_reference(self._last_gray, self._last_ff, base)
+        return True

@@ -1,0 +1,1 @@
+"""Per-frame, per-side measures: pure functions over arrays."""

@@ -1,0 +1,1 @@
+"""Tissue motion measured from the pixels, in crops stabilised by landmarks."""

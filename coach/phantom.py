@@ -1,0 +1,421 @@
+"""Virtual patients: videos of a real face with known per-side movement.
+
+The face is the public-domain portrait of astronaut Eileen Collins shipped by
+scikit-image (``skimage.data.astronaut()``). Movements are smooth displacement
+fields centred on anatomical anchors (a mouth corner, an eyelid, a brow), so
+the true movement of each anchor, in millimetres, is known exactly. The head
+may roll, scale and drift, and the camera adds noise.
+
+Used by the tests (ground truth) and by the app as its no-camera demo.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+# Anchors in the 512×512 source image, pixels. Measured with MediaPipe on the
+# neutral portrait by scripts/calibrate_phantom.py; the phantom's truth does not
+# depend on them being exact (they only say where movement is applied).
+SOURCE_PX_PER_MM = 8.67 / 11.7  # horizontal iris diameter 8.67 px = 11.7 mm
+SOURCE_ANCHORS_PX: dict[str, dict[str, tuple[float, float]]] = {
+    "mouth_corner": {"right": (202.3, 139.2), "left": (244.5, 140.6)},
+    "upper_lid": {"right": (202.6, 97.8), "left": (248.1, 100.2)},
+    "lower_lid": {"right": (204.2, 104.2), "left": (245.9, 106.5)},
+    "mid_brow": {"right": (197.5, 86.6), "left": (254.2, 89.6)},
+}
+SOURCE_EYE_MID_PX = (225.15, 103.2)
+SOURCE_FACE_WIDTH_PX = 89.5  # landmark extent, ear to ear
+
+SIDES = ("left", "right")
+_NOISE_BANK = 8
+_NOISE_PAD = 32
+
+
+@dataclass(frozen=True)
+class Action:
+    """One anchor moving on one side.
+
+    Attributes:
+        anchor: a key of :data:`SOURCE_ANCHORS_PX`.
+        side: the patient's side, ``"left"`` or ``"right"``.
+        amplitude_mm: movement of the anchor at full activation, mm.
+        direction_deg: 0 = outward (away from the midline), 90 = up, -90 = down.
+        sigma_mm: radius of the moving tissue (Gaussian), mm.
+        channel: which activation drives it (``"main"`` or ``"eye"``).
+    """
+
+    anchor: str
+    side: str
+    amplitude_mm: float
+    direction_deg: float = 35.0
+    sigma_mm: float = 10.0
+    channel: str = "main"
+
+    def __post_init__(self) -> None:
+        if self.anchor not in SOURCE_ANCHORS_PX:
+            raise ValueError(f"anchor must be one of {sorted(SOURCE_ANCHORS_PX)}, got {self.anchor!r}")
+        if self.side not in SIDES:
+            raise ValueError(f"side must be 'left' or 'right', got {self.side!r}")
+        if not 0.0 <= self.amplitude_mm <= 20.0:
+            raise ValueError(f"amplitude_mm must be 0 to 20, got {self.amplitude_mm}")
+        if not 1.0 <= self.sigma_mm <= 30.0:
+            raise ValueError(f"sigma_mm must be 1 to 30, got {self.sigma_mm}")
+
+    def unit_face(self) -> np.ndarray:
+        """(2,) direction in face axes (x to the patient's left, y up)."""
+        out = 1.0 if self.side == "left" else -1.0
+        a = math.radians(self.direction_deg)
+        return np.array([out * math.cos(a), math.sin(a)])
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Rest, then reps of rise → hold → release → rest. Seconds."""
+
+    lead_in_s: float = 1.5
+    rise_s: float = 1.0
+    hold_s: float = 2.0
+    release_s: float = 1.0
+    rest_s: float = 1.5
+    reps: int = 3
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.reps <= 100:
+            raise ValueError(f"reps must be 0 to 100, got {self.reps}")
+        for name in ("lead_in_s", "rise_s", "hold_s", "release_s", "rest_s"):
+            if not 0.0 <= getattr(self, name) <= 600.0:
+                raise ValueError(f"{name} must be 0 to 600 s, got {getattr(self, name)}")
+
+    @property
+    def period_s(self) -> float:
+        return self.rise_s + self.hold_s + self.release_s + self.rest_s
+
+    @property
+    def duration_s(self) -> float:
+        return self.lead_in_s + self.reps * self.period_s
+
+    def rep_windows(self) -> list[tuple[float, float, float]]:
+        """(start, hold start, end) of each rep, seconds."""
+        out = []
+        for i in range(self.reps):
+            t0 = self.lead_in_s + i * self.period_s
+            out.append((t0, t0 + self.rise_s, t0 + self.rise_s + self.hold_s + self.release_s))
+        return out
+
+    def activation(self, t_s: float) -> float:
+        """0 at rest, 1 at the hold, smooth in between."""
+        t = t_s - self.lead_in_s
+        if t < 0 or self.reps == 0 or t >= self.reps * self.period_s:
+            return 0.0
+        u = t % self.period_s
+        if u < self.rise_s:
+            return _smoothstep(u / self.rise_s)
+        u -= self.rise_s
+        if u < self.hold_s:
+            return 1.0
+        u -= self.hold_s
+        if u < self.release_s:
+            return 1.0 - _smoothstep(u / self.release_s)
+        return 0.0
+
+
+def _smoothstep(x: float) -> float:
+    x = min(1.0, max(0.0, x))
+    return x * x * (3.0 - 2.0 * x)
+
+
+@dataclass(frozen=True)
+class HeadMotion:
+    """Rigid head motion in the image plane.
+
+    Attributes:
+        roll_deg: constant tilt; positive tilts the patient's left eye down.
+        roll_amp_deg: slow sway of the tilt around ``roll_deg``.
+        scale_amp: relative size change (0.05 = ±5 %), as when leaning in.
+        drift_px: slow wandering of the face centre, pixels.
+    """
+
+    roll_deg: float = 0.0
+    roll_amp_deg: float = 0.0
+    scale_amp: float = 0.0
+    drift_px: float = 0.0
+
+    def at(self, t_s: float) -> tuple[float, float, tuple[float, float]]:
+        """(roll_deg, scale factor, (dx, dy) px) at time ``t_s``."""
+        roll = self.roll_deg + self.roll_amp_deg * math.sin(2 * math.pi * t_s / 7.3)
+        scale = 1.0 + self.scale_amp * math.sin(2 * math.pi * t_s / 5.1)
+        dx = self.drift_px * math.sin(2 * math.pi * t_s / 6.7)
+        dy = self.drift_px * 0.6 * (math.cos(2 * math.pi * t_s / 9.1) - 1.0)
+        return roll, scale, (dx, dy)
+
+
+@dataclass(frozen=True)
+class PhantomSpec:
+    """A whole virtual-patient video.
+
+    Attributes:
+        actions: what moves; by default nothing (use :func:`smile_phantom`).
+        schedule: when it moves (activation channel ``"main"``).
+        eye_schedule: activation of ``"eye"`` actions; defaults to ``schedule``
+            (synkinesis: the eye narrows with the smile).
+        head: rigid head motion.
+        face_width_px: face width in the output frame, pixels.
+        size_wh: output frame size.
+        fps: frames per second.
+        noise_sigma: camera noise, grey levels (0 to 20).
+        absent: (start_s, end_s) intervals when the face is out of the frame.
+        mirrored: flip frames left-right, as a selfie camera shows them.
+        seed: noise seed; the same spec gives the same frames.
+    """
+
+    actions: tuple[Action, ...] = ()
+    schedule: Schedule = field(default_factory=Schedule)
+    eye_schedule: Schedule | None = None
+    head: HeadMotion = field(default_factory=HeadMotion)
+    face_width_px: float = 200.0
+    size_wh: tuple[int, int] = (640, 480)
+    fps: float = 30.0
+    noise_sigma: float = 2.0
+    absent: tuple[tuple[float, float], ...] = ()
+    mirrored: bool = False
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not 40.0 <= self.face_width_px <= 1000.0:
+            raise ValueError(f"face_width_px must be 40 to 1000, got {self.face_width_px}")
+        if not 1.0 <= self.fps <= 240.0:
+            raise ValueError(f"fps must be 1 to 240, got {self.fps}")
+        if not 0.0 <= self.noise_sigma <= 20.0:
+            raise ValueError(f"noise_sigma must be 0 to 20, got {self.noise_sigma}")
+        w, h = self.size_wh
+        if not (32 <= w <= 4096 and 32 <= h <= 4096):
+            raise ValueError(f"size_wh must be within 32..4096 each, got {self.size_wh}")
+
+    @property
+    def n_frames(self) -> int:
+        return int(round(self.schedule.duration_s * self.fps))
+
+    def times_s(self) -> np.ndarray:
+        return np.arange(self.n_frames) / self.fps
+
+    def activation(self, channel: str, t_s: float) -> float:
+        if channel == "eye" and self.eye_schedule is not None:
+            return self.eye_schedule.activation(t_s)
+        return self.schedule.activation(t_s)
+
+    def amplitude_mm(self, anchor: str = "mouth_corner") -> dict[str, float]:
+        """Full-activation movement of ``anchor`` per side, mm."""
+        out = {s: 0.0 for s in SIDES}
+        for a in self.actions:
+            if a.anchor == anchor:
+                out[a.side] += a.amplitude_mm
+        return out
+
+    def truth_mm(self, t_s: float, anchor: str = "mouth_corner") -> dict[str, np.ndarray]:
+        """True displacement of ``anchor`` at ``t_s`` per side, in face mm (x left, y up)."""
+        out = {s: np.zeros(2) for s in SIDES}
+        for a in self.actions:
+            if a.anchor == anchor:
+                out[a.side] = out[a.side] + a.amplitude_mm * self.activation(a.channel, t_s) * a.unit_face()
+        return out
+
+    def truth_symmetry_pct(self, affected: str | None = None) -> float | None:
+        """Smile symmetry the phantom was built with (weaker ÷ stronger × 100)."""
+        amp = self.amplitude_mm()
+        if affected in SIDES:
+            other = "left" if affected == "right" else "right"
+            return None if amp[other] == 0 else 100.0 * amp[affected] / amp[other]
+        hi = max(amp.values())
+        return None if hi == 0 else 100.0 * min(amp.values()) / hi
+
+    def face_visible(self, t_s: float) -> bool:
+        return not any(a <= t_s < b for a, b in self.absent)
+
+
+def smile_phantom(
+    left_mm: float,
+    right_mm: float,
+    *,
+    schedule: Schedule | None = None,
+    **kwargs: object,
+) -> PhantomSpec:
+    """A gentle closed-lip smile with the given per-side corner movement."""
+    actions = tuple(
+        Action("mouth_corner", side, amp) for side, amp in (("left", left_mm), ("right", right_mm))
+    )
+    return PhantomSpec(actions=actions, schedule=schedule or Schedule(), **kwargs)  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=1)
+def source_image() -> np.ndarray:
+    """The neutral portrait, (512, 512, 3) float32 RGB."""
+    from skimage import data
+
+    img = data.astronaut().astype(np.float32)
+    img.setflags(write=False)
+    return img
+
+
+def _source_unit_px(action: Action) -> np.ndarray:
+    """Direction of an action in source-image pixels (y down)."""
+    u = action.unit_face()
+    return np.array([u[0], -u[1]])
+
+
+class PhantomRenderer:
+    """Renders the frames of a :class:`PhantomSpec`."""
+
+    def __init__(self, spec: PhantomSpec) -> None:
+        self.spec = spec
+        w, h = spec.size_wh
+        self._src = source_image()
+        self._background = np.full((h, w, 3), (196, 190, 200), np.float32)
+        self._noise_bank: np.ndarray | None = None
+
+    def head_matrix(self, t_s: float) -> np.ndarray:
+        """2×3 affine: source pixels → frame pixels at ``t_s``."""
+        roll, scale, (dx, dy) = self.spec.head.at(t_s)
+        s = scale * self.spec.face_width_px / SOURCE_FACE_WIDTH_PX
+        a = math.radians(roll)
+        # Positive roll lowers the patient's left eye, which is on the image's right.
+        c, si = math.cos(a) * s, math.sin(a) * s
+        w, h = self.spec.size_wh
+        cx, cy = SOURCE_EYE_MID_PX
+        tx = w / 2.0 + dx - (c * cx - si * cy)
+        ty = h * 0.40 + dy - (si * cx + c * cy)
+        return np.array([[c, -si, tx], [si, c, ty]])
+
+    def frame(self, index: int) -> np.ndarray:
+        """Frame ``index`` as (H, W, 3) uint8 RGB."""
+        import cv2
+
+        spec = self.spec
+        t = index / spec.fps
+        w, h = spec.size_wh
+        if not spec.face_visible(t):
+            img = self._background.copy()
+        else:
+            moved = self._moved_source(t)
+            img = cv2.warpAffine(
+                moved,
+                self.head_matrix(t),
+                (w, h),
+                flags=cv2.INTER_CUBIC,
+                borderMode=cv2.BORDER_REFLECT,
+            )
+        if spec.noise_sigma > 0:
+            img += self._noise(index)
+        out = np.clip(img + 0.5, 0, 255).astype(np.uint8)
+        if spec.mirrored:
+            out = np.ascontiguousarray(out[:, ::-1])
+        return out
+
+    def _moved_source(self, t_s: float) -> np.ndarray:
+        """The source portrait with every action applied at ``t_s``.
+
+        Each target pixel y samples the source at x, where x + d(x) = y: the
+        tissue at x moves by exactly d(x). Solved by fixed-point iteration,
+        which converges because |∇d| < 1 for the amplitudes and radii allowed.
+        """
+        import cv2
+
+        live = []
+        for a in self.spec.actions:
+            amp_px = a.amplitude_mm * self.spec.activation(a.channel, t_s) * SOURCE_PX_PER_MM
+            if amp_px > 1e-6:
+                anchor = np.array(SOURCE_ANCHORS_PX[a.anchor][a.side], dtype=np.float32)
+                sigma_px = a.sigma_mm * SOURCE_PX_PER_MM
+                live.append((anchor, (amp_px * _source_unit_px(a)).astype(np.float32), sigma_px))
+        if not live:
+            return self._src
+        out = self._src.copy()
+        for anchor, disp, sigma in live:
+            r = int(np.ceil(np.linalg.norm(disp) + 4.5 * sigma))
+            sh, sw = out.shape[:2]
+            x0, y0 = max(0, int(anchor[0]) - r), max(0, int(anchor[1]) - r)
+            x1, y1 = min(sw, int(anchor[0]) + r + 1), min(sh, int(anchor[1]) + r + 1)
+            gx, gy = np.meshgrid(
+                np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32)
+            )
+            y = np.stack([gx, gy], axis=-1)
+            x = y.copy()
+            for _ in range(12):
+                d = np.zeros_like(y)
+                for anchor2, disp2, sigma2 in live:
+                    r2 = ((x - anchor2) ** 2).sum(axis=-1, keepdims=True)
+                    d += disp2 * np.exp(-r2 / np.float32(2.0 * sigma2 * sigma2))
+                x = y - d
+            out[y0:y1, x0:x1] = cv2.remap(
+                self._src,
+                np.ascontiguousarray(x[..., 0]),
+                np.ascontiguousarray(x[..., 1]),
+                interpolation=cv2.INTER_CUBIC,
+                borderMode=cv2.BORDER_REFLECT,
+            )
+        return out
+
+    def _noise(self, index: int) -> np.ndarray:
+        """Camera noise for frame ``index``: a seeded window into a noise bank."""
+        w, h = self.spec.size_wh
+        if self._noise_bank is None:
+            rng = np.random.default_rng([self.spec.seed, 7919])
+            bank = rng.standard_normal((_NOISE_BANK, h + _NOISE_PAD, w + _NOISE_PAD, 3), dtype=np.float32)
+            self._noise_bank = bank * np.float32(self.spec.noise_sigma)
+        rng = np.random.default_rng([self.spec.seed, index])
+        k = int(rng.integers(_NOISE_BANK))
+        dx, dy = (int(v) for v in rng.integers(_NOISE_PAD, size=2))
+        return self._noise_bank[k, dy : dy + h, dx : dx + w]
+
+    def frames(self) -> Iterator[tuple[float, np.ndarray]]:
+        """(t_s, frame) for every frame."""
+        for i in range(self.spec.n_frames):
+            yield i / self.spec.fps, self.frame(i)
+
+
+def write_video(spec: PhantomSpec, path: str | Path, codec: str | None = None) -> Path:
+    """Write the phantom as a video file (``.mp4``: mp4v; ``.avi``: MJPG; ``.y4m``: raw I420)."""
+    import cv2
+
+    path = Path(path)
+    renderer = PhantomRenderer(spec)
+    w, h = spec.size_wh
+    if path.suffix.lower() == ".y4m":
+        _write_y4m(renderer, path)
+        return path
+    fourcc = codec or {"mp4": "mp4v", ".avi": "MJPG"}.get(path.suffix.lower().lstrip("."), "MJPG")
+    if path.suffix.lower() == ".avi" and codec is None:
+        fourcc = "MJPG"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), spec.fps, (w, h))
+    if not writer.isOpened():
+        raise OSError(f"cannot write video {path} with codec {fourcc}")
+    try:
+        for _, frame in renderer.frames():
+            writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    finally:
+        writer.release()
+    return path
+
+
+def _write_y4m(renderer: PhantomRenderer, path: Path) -> None:
+    """Raw YUV4MPEG2 (I420), the format Chromium's fake camera plays."""
+    import cv2
+
+    spec = renderer.spec
+    w, h = spec.size_wh
+    num, den = (int(round(spec.fps * 1000)), 1000)
+    with open(path, "wb") as f:
+        f.write(f"YUV4MPEG2 W{w} H{h} F{num}:{den} Ip A1:1 C420jpeg\n".encode())
+        for _, frame in renderer.frames():
+            f.write(b"FRAME\n")
+            f.write(cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420).tobytes())
+
+
+def with_seed(spec: PhantomSpec, seed: int) -> PhantomSpec:
+    """The same phantom with another noise seed."""
+    return replace(spec, seed=seed)

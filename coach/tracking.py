@@ -1,0 +1,122 @@
+"""The only module that talks to MediaPipe: frames in, face observations out.
+
+One :class:`FaceTracker` per video stream. MediaPipe's VIDEO mode keeps tracking
+state between frames and needs strictly increasing timestamps, so a tracker must
+never be shared by two streams; the model bytes can be.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from coach.model import ModelFile, resolve_model
+from coach.observation import FaceObservation
+
+MAX_FACES = 3
+
+
+class FaceTracker:
+    """MediaPipe Face Landmarker in VIDEO mode.
+
+    Args:
+        model: a verified model; resolved with :func:`coach.model.resolve_model`
+            when omitted.
+        max_faces: faces to look for; the largest is measured (1 to 5).
+        min_confidence: detection, presence and tracking confidence (0.1 to 0.95).
+
+    Use as a context manager, or call :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        model: ModelFile | None = None,
+        max_faces: int = MAX_FACES,
+        min_confidence: float = 0.5,
+    ) -> None:
+        if not 1 <= max_faces <= 5:
+            raise ValueError(f"max_faces must be 1 to 5, got {max_faces}")
+        if not 0.1 <= min_confidence <= 0.95:
+            raise ValueError(f"min_confidence must be 0.1 to 0.95, got {min_confidence}")
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        self._model = model or resolve_model()
+        options = vision.FaceLandmarkerOptions(
+            base_options=BaseOptions(model_asset_buffer=self._model.data),
+            running_mode=vision.RunningMode.VIDEO,
+            num_faces=max_faces,
+            min_face_detection_confidence=min_confidence,
+            min_face_presence_confidence=min_confidence,
+            min_tracking_confidence=min_confidence,
+            output_face_blendshapes=True,
+            output_facial_transformation_matrixes=True,
+        )
+        self._landmarker = vision.FaceLandmarker.create_from_options(options)
+        self._last_ms = -1
+        self._closed = False
+
+    def __enter__(self) -> FaceTracker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release MediaPipe's graph. Safe to call twice."""
+        if not self._closed:
+            self._closed = True
+            self._landmarker.close()
+
+    def __del__(self) -> None:
+        # MediaPipe's own finaliser fails at interpreter shutdown; close early.
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - nothing useful to do at teardown
+            pass
+
+    def update(self, frame_rgb: np.ndarray, t_s: float) -> FaceObservation | None:
+        """Find the largest face in one frame.
+
+        Args:
+            frame_rgb: (H, W, 3) uint8 RGB image, unmirrored.
+            t_s: the frame's timestamp in seconds. Timestamps that do not
+                increase are nudged forward by 1 ms (MediaPipe refuses them).
+
+        Returns:
+            The largest face, or ``None`` when no face is found.
+        """
+        if self._closed:
+            raise RuntimeError("FaceTracker.update called after close()")
+        frame = np.asarray(frame_rgb)
+        if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
+            raise ValueError(
+                f"frame_rgb: expected (H, W, 3) uint8, got {frame.shape} {frame.dtype}"
+            )
+        import mediapipe as mp
+
+        t_ms = max(int(round(t_s * 1000.0)), self._last_ms + 1)
+        self._last_ms = t_ms
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(frame))
+        result = self._landmarker.detect_for_video(image, t_ms)
+        if not result.face_landmarks:
+            return None
+        h, w = frame.shape[:2]
+        faces = [
+            np.array([[p.x * w, p.y * h, p.z * w] for p in face], dtype=np.float64)
+            for face in result.face_landmarks
+        ]
+        widths = [f[:, 0].max() - f[:, 0].min() for f in faces]
+        best = int(np.argmax(widths))
+        blend: dict[str, float] = {}
+        if result.face_blendshapes and len(result.face_blendshapes) > best:
+            blend = {c.category_name: float(c.score) for c in result.face_blendshapes[best]}
+        pose = None
+        if result.facial_transformation_matrixes and len(result.facial_transformation_matrixes) > best:
+            pose = np.asarray(result.facial_transformation_matrixes[best], dtype=np.float64)
+        return FaceObservation(
+            t_s=float(t_s),
+            landmarks_px=faces[best],
+            blendshapes=blend,
+            pose=pose,
+            image_wh=(w, h),
+            faces_seen=len(faces),
+        )

@@ -7,12 +7,35 @@ never be shared by two streams; the model bytes can be.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+
 import numpy as np
 
 from coach.model import ModelFile, resolve_model
 from coach.observation import FaceObservation
 
 MAX_FACES = 3
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Hide MediaPipe's C++ start-up chatter (it writes straight to fd 2)."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 class FaceTracker:
@@ -50,9 +73,11 @@ class FaceTracker:
             output_face_blendshapes=True,
             output_facial_transformation_matrixes=True,
         )
-        self._landmarker = vision.FaceLandmarker.create_from_options(options)
+        with _native_stderr_silenced():
+            self._landmarker = vision.FaceLandmarker.create_from_options(options)
         self._last_ms = -1
         self._closed = False
+        self._warmed = False
 
     def __enter__(self) -> FaceTracker:
         return self
@@ -96,7 +121,13 @@ class FaceTracker:
         t_ms = max(int(round(t_s * 1000.0)), self._last_ms + 1)
         self._last_ms = t_ms
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(frame))
-        result = self._landmarker.detect_for_video(image, t_ms)
+        if not self._warmed:
+            # The first inference logs delegate set-up messages; keep them quiet too.
+            with _native_stderr_silenced():
+                result = self._landmarker.detect_for_video(image, t_ms)
+            self._warmed = True
+        else:
+            result = self._landmarker.detect_for_video(image, t_ms)
         if not result.face_landmarks:
             return None
         h, w = frame.shape[:2]

@@ -1,0 +1,317 @@
+"""Offline (and live) analysis of one exercise: frames in, scored reps out.
+
+:class:`Analyzer` is fed frame by frame, so the same code scores a file and a
+live stream. Time comes only from frame timestamps.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from coach.exercise import DEFAULT_SMILE, ExerciseSpec
+from coach.measurer import NO_FACE, OK, TOO_SMALL, TURNED, FaceMeasurer, FrameMeasures
+from coach.measures.landmark import smile_angle_deg
+from coach.measures.sides import PerSide
+from coach.measures.symmetry import symmetry_pct, weaker_side
+from coach.model import ModelFile
+from coach.observation import FaceObservation
+from coach.reps import ACTIVE, RepDetector, RepWindow
+from coach.results import AnalysisResult, RepResult, Summary
+from coach.tracking import FaceTracker
+from coach.video import VideoReader
+
+MIN_CONFIDENCE = 0.3
+_TRACK = object()  # sentinel: "track this frame yourself"
+PLATEAU_FRACTION = 0.8
+
+
+@dataclass(frozen=True)
+class _Sample:
+    t_s: float
+    move: PerSide[tuple[float, float]]
+    lm: PerSide[tuple[float, float]]
+    confidence: float
+
+    @property
+    def signal(self) -> float:
+        return max(float(np.hypot(*self.move.left)), float(np.hypot(*self.move.right)))
+
+
+def score_rep(window: RepWindow, samples: list[_Sample], affected: str | None) -> RepResult:
+    """Per-side movement at the hold of one rep.
+
+    The hold is every frame whose movement is at least 80 % of the rep's peak;
+    each side's value is its median there, which is steady against single-frame
+    noise and still reflects a short hold.
+    """
+    inside = [s for s in samples if window.start_s <= s.t_s <= window.end_s]
+    peak = max(s.signal for s in inside)
+    hold = [s for s in inside if s.signal >= PLATEAU_FRACTION * peak]
+    comp = {}
+    lm = {}
+    for side in ("left", "right"):
+        comp[side] = tuple(float(v) for v in np.median([s.move[side] for s in hold], axis=0))
+        lm[side] = float(np.median([np.hypot(*s.lm[side]) for s in hold]))
+    exc = {side: float(np.median([np.hypot(*s.move[side]) for s in hold])) for side in comp}
+    return RepResult(
+        index=window.index,
+        start_s=window.start_s,
+        peak_s=window.peak_s,
+        end_s=window.end_s,
+        excursion_mm=PerSide(exc["left"], exc["right"]),
+        components_mm=PerSide(comp["left"], comp["right"]),  # type: ignore[arg-type]
+        angle_deg=PerSide(smile_angle_deg(*comp["left"]), smile_angle_deg(*comp["right"])),
+        symmetry_pct=symmetry_pct(exc["left"], exc["right"], affected),
+        landmark_excursion_mm=PerSide(lm["left"], lm["right"]),
+        landmark_symmetry_pct=symmetry_pct(lm["left"], lm["right"], affected),
+        confidence=float(np.mean([s.confidence for s in hold])),
+        frames=len(inside),
+    )
+
+
+def summarise(reps: Iterable[RepResult], affected: str | None) -> Summary:
+    """Mean movement per side over the reps, its symmetry and the weaker side."""
+    reps = list(reps)
+    if not reps:
+        return Summary(None, None, None)
+    mean = {s: float(np.mean([r.excursion_mm[s] for r in reps])) for s in ("left", "right")}
+    lm = {s: float(np.mean([r.landmark_excursion_mm[s] for r in reps])) for s in ("left", "right")}
+    return Summary(
+        excursion_mm=PerSide(mean["left"], mean["right"]),
+        symmetry_pct=symmetry_pct(mean["left"], mean["right"], affected),
+        weaker_side=weaker_side(mean["left"], mean["right"]),
+        landmark_excursion_mm=PerSide(lm["left"], lm["right"]),
+        landmark_symmetry_pct=symmetry_pct(lm["left"], lm["right"], affected),
+    )
+
+
+class Analyzer:
+    """Scores one exercise on a stream of frames.
+
+    Args:
+        exercise: what is being done (default: the gentle smile).
+        affected_side: the patient's affected side, if known.
+        tracker: a :class:`FaceTracker` for this stream (made, and closed by
+            :meth:`close`, when omitted).
+        model: the model for a tracker made here.
+        rebaseline_after_s: rest time after which the resting face becomes the
+            new neutral (0.2 to 10 s).
+    """
+
+    def __init__(
+        self,
+        exercise: ExerciseSpec = DEFAULT_SMILE,
+        affected_side: str | None = None,
+        tracker: FaceTracker | None = None,
+        model: ModelFile | None = None,
+        rebaseline_after_s: float = 0.6,
+    ) -> None:
+        if affected_side not in (None, "left", "right"):
+            raise ValueError(f"affected_side must be 'left', 'right' or None, got {affected_side!r}")
+        if not 0.2 <= rebaseline_after_s <= 10.0:
+            raise ValueError(f"rebaseline_after_s must be 0.2 to 10, got {rebaseline_after_s}")
+        self.exercise = exercise
+        self.affected_side = affected_side
+        self._own_tracker = tracker is None
+        self.tracker = tracker or FaceTracker(model)
+        self.measurer = FaceMeasurer(exercise.points)
+        self.detector = RepDetector(exercise.on_mm, exercise.off_mm)
+        self.rebaseline_after_s = rebaseline_after_s
+        self.reps: list[RepResult] = []
+        self._samples: deque[_Sample] = deque()
+        self._rebased_this_rest = True
+        self.frames = 0
+        self.frames_with_face = 0
+        self.frames_scored = 0
+        self.status_s: dict[str, float] = {}
+        self.multi_face_frames = 0
+        self._last_t: float | None = None
+
+    def close(self) -> None:
+        if self._own_tracker:
+            self.tracker.close()
+
+    def __enter__(self) -> Analyzer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def update(
+        self, frame_rgb: np.ndarray, t_s: float, observation: FaceObservation | None | object = _TRACK
+    ) -> tuple[FrameMeasures, RepResult | None]:
+        """Track, measure and score one frame. Returns its measures and a rep if one just ended.
+
+        ``observation`` may be passed when the frame was already tracked (by this
+        analyzer's tracker, e.g. on another thread); ``None`` means no face.
+        """
+        obs = self.tracker.update(frame_rgb, t_s) if observation is _TRACK else observation
+        fm = self.measurer.update(frame_rgb, obs, t_s)  # type: ignore[arg-type]
+        dt = 0.0 if self._last_t is None else max(0.0, t_s - self._last_t)
+        self._last_t = t_s
+        self.frames += 1
+        self.status_s[fm.status] = self.status_s.get(fm.status, 0.0) + dt
+        if fm.status != NO_FACE:
+            self.frames_with_face += 1
+            if fm.faces_seen > 1:
+                self.multi_face_frames += 1
+        value = None
+        point = self.exercise.measure
+        if fm.ok and fm.confidence >= MIN_CONFIDENCE and point in fm.movement_mm:
+            sample = _Sample(t_s, fm.movement_mm[point], fm.landmark_movement_mm[point], fm.confidence)
+            self._samples.append(sample)
+            self.frames_scored += 1
+            value = sample.signal
+        window = self.detector.update(value, t_s)
+        rep = None
+        if window is not None:
+            rep = score_rep(window, list(self._samples), self.affected_side)
+            self.reps.append(rep)
+        self._maintain(value, t_s)
+        return fm, rep
+
+    def _maintain(self, value: float | None, t_s: float) -> None:
+        if self.detector.state == ACTIVE:
+            self._rebased_this_rest = False
+            return
+        # Keep only what a rep starting now could need.
+        while self._samples and self._samples[0].t_s < t_s - 3.0:
+            self._samples.popleft()
+        if (
+            not self._rebased_this_rest
+            and value is not None
+            and value < 0.5 * self.detector.off_mm
+            and self.detector.in_rest_for(t_s) >= self.rebaseline_after_s
+        ):
+            self._rebased_this_rest = self.measurer.rebaseline()
+
+    def result(self, source: str, fps: float, duration_s: float, notes: Iterable[str] = ()) -> AnalysisResult:
+        """Everything measured so far, as an :class:`AnalysisResult`."""
+        warnings = list(notes)
+        if self.frames_with_face == 0:
+            warnings.append("No face was found in this video.")
+        else:
+            lost = self.status_s.get(NO_FACE, 0.0)
+            if lost >= 0.5:
+                warnings.append(f"Your face was out of view for {lost:.1f} s; those moments were not scored.")
+            if self.multi_face_frames > 0.1 * self.frames_with_face:
+                warnings.append("More than one face was in view; FaceCoach measured the largest.")
+            turned = self.status_s.get(TURNED, 0.0)
+            if turned >= 0.5:
+                warnings.append(f"The head was turned away for {turned:.1f} s; those moments were not scored.")
+            small = self.status_s.get(TOO_SMALL, 0.0)
+            if small >= 0.5:
+                warnings.append("The face was too small in the picture to measure; sit closer to the camera.")
+            if self.detector.abandoned:
+                warnings.append(
+                    f"{self.detector.abandoned} movement(s) were not scored because the face was lost part-way."
+                )
+            if not self.reps and self.frames_scored > 0:
+                warnings.append("No movement was found: no repetitions were scored.")
+        return AnalysisResult(
+            source=source,
+            frames=self.frames,
+            frames_with_face=self.frames_with_face,
+            frames_scored=self.frames_scored,
+            fps=fps,
+            duration_s=duration_s,
+            exercise=self.exercise.id,
+            affected_side=self.affected_side,
+            reps=tuple(self.reps),
+            summary=summarise(self.reps, self.affected_side),
+            warnings=tuple(warnings),
+            resting_asymmetry_mm=self.measurer.resting_asymmetry(),
+            baselines=self.measurer.baselines,
+        )
+
+
+def analyze_video(
+    path: str | Path,
+    exercise: ExerciseSpec = DEFAULT_SMILE,
+    affected_side: str | None = None,
+    mirrored: bool = False,
+    model: ModelFile | None = None,
+) -> AnalysisResult:
+    """Analyse a video file for one exercise.
+
+    Raises:
+        VideoError: the file cannot be read as a video.
+        ModelError: the face model cannot be found.
+    """
+    with VideoReader(path, mirrored=mirrored) as video, Analyzer(exercise, affected_side, model=model) as an:
+        n = 0
+        for t, frame, obs in tracked(video, an.tracker):
+            an.update(frame, t, obs)
+            n += 1
+        notes = []
+        if video.info.fps_was_guessed:
+            notes.append(f"The video did not state a usable frame rate; {video.info.fps:g} fps was assumed.")
+        return an.result(str(path), video.info.fps, n / video.info.fps, notes)
+
+
+def tracked(
+    frames: Iterable[tuple[float, np.ndarray]], tracker: FaceTracker, depth: int = 4
+) -> Iterator[tuple[float, np.ndarray, FaceObservation | None]]:
+    """Decode and track on a worker thread while the caller measures.
+
+    A two-stage pipeline uses both cores of a laptop: MediaPipe and OpenCV
+    release the GIL. Order is kept, so results are identical to a plain loop.
+    The tracker must not be used elsewhere meanwhile.
+    """
+    q: queue.Queue[tuple[float, np.ndarray, FaceObservation | None] | BaseException | None] = queue.Queue(depth)
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            for t, frame in frames:
+                if stop.is_set():
+                    return
+                q.put((t, frame, tracker.update(frame, t)))
+            q.put(None)
+        except BaseException as err:  # noqa: BLE001 - handed to the consumer and re-raised there
+            q.put(err)
+
+    worker = threading.Thread(target=work, name="facecoach-track", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = q.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                worker.join(0.05)
+
+
+def analyze_frames(
+    frames: Iterable[tuple[float, np.ndarray]],
+    exercise: ExerciseSpec = DEFAULT_SMILE,
+    affected_side: str | None = None,
+    fps: float = 30.0,
+    source: str = "<frames>",
+    model: ModelFile | None = None,
+) -> AnalysisResult:
+    """Analyse in-memory frames ``(t_s, RGB uint8)`` for one exercise."""
+    with Analyzer(exercise, affected_side, model=model) as an:
+        last = 0.0
+        for t, frame in frames:
+            an.update(frame, t)
+            last = t
+        return an.result(source, fps, last + 1.0 / fps if an.frames else 0.0)
+
+
+__all__ = ["Analyzer", "analyze_video", "analyze_frames", "score_rep", "summarise", "OK"]

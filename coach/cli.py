@@ -1,0 +1,167 @@
+"""Command line: ``python -m coach analyze VIDEO``, ``python -m coach exercises``.
+
+The CLI is the engine's composition root: the one place in ``coach`` that may
+import ``exercises`` (the data), so the engine itself stays independent of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from coach.errors import FaceCoachError
+
+
+def _quiet_native_logs() -> None:
+    # MediaPipe's C++ logging writes start-up chatter to stderr; keep stderr for
+    # messages meant for the person running the command.
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # OpenCV and FFmpeg complain on stderr about files they cannot open; the
+    # CLI says so itself, in one line.
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "SILENT")
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m coach",
+        description="FaceCoach: measure each side of the face in exercise videos.",
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    a = sub.add_parser("analyze", help="measure an exercise video and score its repetitions")
+    a.add_argument("video", help="video file (mp4, avi, mov, webm, y4m…)")
+    a.add_argument("--exercise", default="smile", help="exercise id (default: smile); see `exercises`")
+    a.add_argument("--affected-side", choices=["left", "right"], help="the patient's affected side")
+    a.add_argument("--mirrored", action="store_true", help="the video is a mirror (selfie) view")
+    a.add_argument("--model", help="path to face_landmarker.task (default: found automatically)")
+    a.add_argument("--json", action="store_true", help="print one JSON object instead of a summary")
+
+    e = sub.add_parser("exercises", help="list the exercise library")
+    e.add_argument("--json", action="store_true", help="print JSON")
+
+    ph = sub.add_parser("phantom", help="write a virtual-patient video with known movement")
+    ph.add_argument("out", help="output file: .mp4, .avi or .y4m")
+    ph.add_argument("--left-mm", type=float, default=4.0, help="left mouth-corner movement, mm")
+    ph.add_argument("--right-mm", type=float, default=2.0, help="right mouth-corner movement, mm")
+    ph.add_argument("--reps", type=int, default=3)
+    ph.add_argument("--face-width-px", type=float, default=200.0)
+    ph.add_argument("--roll-deg", type=float, default=0.0)
+    ph.add_argument("--seed", type=int, default=0)
+
+    m = sub.add_parser("model", help="show where the face model was found")
+    m.add_argument("--model", help="path to face_landmarker.task")
+    return p
+
+
+def _analyze(args: argparse.Namespace, out: TextIO) -> int:
+    from coach.analysis import analyze_video
+    from coach.model import resolve_model
+    from coach.video import VideoReader
+    from exercises import get_exercise
+
+    exercise = get_exercise(args.exercise)
+    VideoReader(args.video).close()  # a bad file is reported before the model loads
+    model = resolve_model(args.model)
+    result = analyze_video(
+        args.video, exercise, affected_side=args.affected_side, mirrored=args.mirrored, model=model
+    )
+    if args.json:
+        out.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+    else:
+        out.write(format_summary(result.to_dict(), exercise.name) + "\n")
+    return 0
+
+
+def format_summary(d: dict, exercise_name: str) -> str:
+    """A short, plain summary of an analysis dict (the JSON contract)."""
+    lines = [
+        f"FaceCoach — {exercise_name} ({d['exercise']}): {d['source']}",
+        f"  {d['duration_s']:.1f} s at {d['fps']:g} fps; face seen in {d['frames_with_face']} of {d['frames']} frames",
+    ]
+    reps = d["reps"]
+    lines.append(f"  {len(reps)} repetition{'s' if len(reps) != 1 else ''} found")
+    for r in reps:
+        sym = "–" if r["symmetry_pct"] is None else f"{r['symmetry_pct']:.0f} %"
+        lines.append(
+            f"  rep {r['index']}: {r['start_s']:.1f}–{r['end_s']:.1f} s   "
+            f"left {r['excursion_mm']['left']:.1f} mm   right {r['excursion_mm']['right']:.1f} mm   "
+            f"symmetry {sym}"
+        )
+    s = d["summary"]
+    if s["excursion_mm"] is not None:
+        sym = "–" if s["symmetry_pct"] is None else f"{s['symmetry_pct']:.0f} %"
+        weaker = s["weaker_side"] or "neither (the two sides moved about the same)"
+        lines.append(
+            f"  Overall: left {s['excursion_mm']['left']:.1f} mm, right {s['excursion_mm']['right']:.1f} mm; "
+            f"symmetry {sym}; weaker side: {weaker}"
+        )
+    for w in d["warnings"]:
+        lines.append(f"  Note: {w}")
+    return "\n".join(lines)
+
+
+def _exercises(args: argparse.Namespace, out: TextIO) -> int:
+    from exercises import load_library
+
+    lib = load_library()
+    if args.json:
+        rows = [
+            {"id": e.id, "name": e.name, "measure": e.measure, "reps": e.reps, "hold_s": e.hold_s}
+            for e in lib.values()
+        ]
+        out.write(json.dumps(rows, ensure_ascii=False) + "\n")
+        return 0
+    width = max(len(i) for i in lib)
+    for e in lib.values():
+        out.write(f"{e.id:<{width}}  {e.name} — {e.reps} × hold {e.hold_s:g} s ({e.measure})\n")
+    return 0
+
+
+def _phantom(args: argparse.Namespace, out: TextIO) -> int:
+    from coach.phantom import HeadMotion, Schedule, smile_phantom, write_video
+
+    try:
+        spec = smile_phantom(
+            args.left_mm,
+            args.right_mm,
+            schedule=Schedule(reps=args.reps),
+            face_width_px=args.face_width_px,
+            head=HeadMotion(roll_deg=args.roll_deg),
+            seed=args.seed,
+        )
+    except ValueError as err:
+        raise FaceCoachError(str(err)) from None
+    path = write_video(spec, args.out)
+    out.write(f"wrote {path} ({spec.n_frames} frames, {spec.schedule.duration_s:g} s)\n")
+    return 0
+
+
+def _model(args: argparse.Namespace, out: TextIO) -> int:
+    from coach.model import resolve_model
+
+    m = resolve_model(args.model)
+    out.write(f"face model OK: {m.path} (from {m.origin}, {len(m.data):,} bytes, checksum verified)\n")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run the CLI; returns the exit code (0 ok, 2 bad input or set-up)."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    _quiet_native_logs()
+    args = build_parser().parse_args(argv)
+    handlers = {"analyze": _analyze, "exercises": _exercises, "phantom": _phantom, "model": _model}
+    try:
+        return handlers[args.command](args, out)
+    except FaceCoachError as e:
+        err.write(f"facecoach: {e}\n")
+        return 2
+    except KeyboardInterrupt:
+        err.write("facecoach: stopped\n")
+        return 130

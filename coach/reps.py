@@ -1,0 +1,110 @@
+"""Repetition detection: rise → hold → release, driven by time, not frames.
+
+Like a line-crossing counter: hysteresis between an "on" and an "off" level,
+debounced by durations measured from frame timestamps. A frame with no
+measurement (face lost, head turned) still advances time: a short gap is
+bridged; a long gap abandons the rep in progress rather than invent numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+REST = "rest"
+ACTIVE = "active"
+
+
+@dataclass(frozen=True)
+class RepWindow:
+    """A detected repetition, seconds from the start of the video."""
+
+    index: int
+    start_s: float
+    peak_s: float
+    end_s: float
+    peak_value: float
+
+
+class RepDetector:
+    """Finds reps in a movement signal (mm).
+
+    Args:
+        on_mm: a rep starts when the signal reaches this (0.2 to 20).
+        off_mm: ...and ends when it falls below this (0.05 to on_mm).
+        min_active_s: shorter excursions are twitches, not reps (0 to 10).
+        max_gap_s: longest stretch without a measurement that a rep survives (0 to 10).
+    """
+
+    def __init__(
+        self,
+        on_mm: float = 1.0,
+        off_mm: float = 0.5,
+        min_active_s: float = 0.4,
+        max_gap_s: float = 0.6,
+    ) -> None:
+        if not 0.2 <= on_mm <= 20.0:
+            raise ValueError(f"on_mm must be 0.2 to 20, got {on_mm}")
+        if not 0.05 <= off_mm < on_mm:
+            raise ValueError(f"off_mm must be 0.05 to below on_mm ({on_mm}), got {off_mm}")
+        if not 0.0 <= min_active_s <= 10.0:
+            raise ValueError(f"min_active_s must be 0 to 10, got {min_active_s}")
+        if not 0.0 <= max_gap_s <= 10.0:
+            raise ValueError(f"max_gap_s must be 0 to 10, got {max_gap_s}")
+        self.on_mm, self.off_mm = on_mm, off_mm
+        self.min_active_s, self.max_gap_s = min_active_s, max_gap_s
+        self.state = REST
+        self.count = 0
+        self.abandoned = 0
+        self._last_low_t: float | None = None
+        self._last_seen_t: float | None = None
+        self._start = self._peak_t = self._peak = 0.0
+        self.rest_since: float | None = None
+
+    def update(self, value: float | None, t_s: float) -> RepWindow | None:
+        """Feed one frame's signal (``None`` when unmeasured). Returns a rep when one ends."""
+        if value is None:
+            if (
+                self.state == ACTIVE
+                and self._last_seen_t is not None
+                and t_s - self._last_seen_t > self.max_gap_s
+            ):
+                self.state = REST
+                self.abandoned += 1
+                self.rest_since = None
+            if self.state == REST:
+                self.rest_since = None
+                self._last_low_t = None
+            return None
+        if self._last_seen_t is not None and t_s - self._last_seen_t > self.max_gap_s:
+            self._last_low_t = None
+        self._last_seen_t = t_s
+        if self.state == REST:
+            # A rep must be seen from rest: after a gap (or at the very start) a
+            # movement already under way is not counted, only the next one.
+            if value >= self.on_mm and self._last_low_t is not None:
+                self.state = ACTIVE
+                self._start = self._last_low_t
+                self._peak, self._peak_t = value, t_s
+                self.rest_since = None
+            elif value < self.off_mm:
+                self._last_low_t = t_s
+                if self.rest_since is None:
+                    self.rest_since = t_s
+            return None
+        if value > self._peak:
+            self._peak, self._peak_t = value, t_s
+        if value >= self.off_mm:
+            return None
+        self.state = REST
+        self._last_low_t = t_s
+        self.rest_since = t_s
+        if t_s - self._start < self.min_active_s:
+            return None
+        self.count += 1
+        return RepWindow(self.count, self._start, self._peak_t, t_s, self._peak)
+
+    def in_rest_for(self, t_s: float) -> float:
+        """Seconds the signal has been at rest (0 when active or unknown)."""
+        if self.state != REST or self.rest_since is None:
+            return 0.0
+        return max(0.0, t_s - self.rest_since)

@@ -1,0 +1,122 @@
+"""Results that cross the engine's boundary: reps and whole analyses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from coach.measures.sides import PerSide
+
+
+def _r(x: float | None, nd: int) -> float | None:
+    return None if x is None else round(float(x), nd)
+
+
+@dataclass(frozen=True)
+class RepResult:
+    """One scored repetition.
+
+    Attributes:
+        excursion_mm: movement of the measured point per side at the hold, mm.
+        components_mm: per side (outward, up) parts of that movement, mm.
+        angle_deg: per side direction, 0° outward, 90° up.
+        symmetry_pct: see :func:`coach.measures.symmetry.symmetry_pct`.
+        landmark_excursion_mm: the landmark-only measure of the same rep.
+        confidence: mean frame confidence over the hold, 0–1.
+        frames: frames measured in the rep.
+    """
+
+    index: int
+    start_s: float
+    peak_s: float
+    end_s: float
+    excursion_mm: PerSide[float]
+    components_mm: PerSide[tuple[float, float]]
+    angle_deg: PerSide[float]
+    symmetry_pct: float | None
+    landmark_excursion_mm: PerSide[float]
+    landmark_symmetry_pct: float | None
+    confidence: float
+    frames: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "start_s": _r(self.start_s, 3),
+            "peak_s": _r(self.peak_s, 3),
+            "end_s": _r(self.end_s, 3),
+            "excursion_mm": {s: _r(self.excursion_mm[s], 2) for s in ("left", "right")},
+            "symmetry_pct": _r(self.symmetry_pct, 1),
+            "outward_mm": {s: _r(self.components_mm[s][0], 2) for s in ("left", "right")},
+            "up_mm": {s: _r(self.components_mm[s][1], 2) for s in ("left", "right")},
+            "angle_deg": {s: _r(self.angle_deg[s], 1) for s in ("left", "right")},
+            "landmark_excursion_mm": {s: _r(self.landmark_excursion_mm[s], 2) for s in ("left", "right")},
+            "landmark_symmetry_pct": _r(self.landmark_symmetry_pct, 1),
+            "confidence": _r(self.confidence, 2),
+            "frames": self.frames,
+        }
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Mean over reps, per side, and what it means."""
+
+    excursion_mm: PerSide[float] | None
+    symmetry_pct: float | None
+    weaker_side: str | None
+    landmark_excursion_mm: PerSide[float] | None = None
+    landmark_symmetry_pct: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        def side(p: PerSide[float] | None) -> dict[str, float | None] | None:
+            return None if p is None else {s: _r(p[s], 2) for s in ("left", "right")}
+
+        return {
+            "excursion_mm": side(self.excursion_mm),
+            "symmetry_pct": _r(self.symmetry_pct, 1),
+            "weaker_side": self.weaker_side,
+            "landmark_excursion_mm": side(self.landmark_excursion_mm),
+            "landmark_symmetry_pct": _r(self.landmark_symmetry_pct, 1),
+        }
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    """A whole video analysed for one exercise."""
+
+    source: str
+    frames: int
+    frames_with_face: int
+    frames_scored: int
+    fps: float
+    duration_s: float
+    exercise: str
+    affected_side: str | None
+    reps: tuple[RepResult, ...]
+    summary: Summary
+    warnings: tuple[str, ...] = ()
+    resting_asymmetry_mm: dict[str, float] | None = None
+    baselines: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The CLI's JSON contract (plus extra keys)."""
+        return {
+            "source": self.source,
+            "frames": self.frames,
+            "frames_with_face": self.frames_with_face,
+            "frames_scored": self.frames_scored,
+            "fps": _r(self.fps, 3),
+            "duration_s": _r(self.duration_s, 3),
+            "exercise": self.exercise,
+            "affected_side": self.affected_side,
+            "method": "tissue-motion",
+            "reps": [r.to_dict() for r in self.reps],
+            "summary": self.summary.to_dict(),
+            "resting_asymmetry_mm": None
+            if self.resting_asymmetry_mm is None
+            else {k: _r(v, 2) for k, v in self.resting_asymmetry_mm.items()},
+            "baselines": self.baselines,
+            "warnings": list(self.warnings),
+            **self.extra,
+        }

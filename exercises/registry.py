@@ -1,0 +1,96 @@
+"""Load and validate exercise files; look exercises up by id."""
+
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from coach.errors import ExerciseError
+from coach.exercise import MEASURE_POINTS, ExerciseSpec
+
+LIBRARY_DIR = Path(__file__).parent / "library"
+
+# field → (type, (low, high) or None, required)
+_FIELDS: dict[str, tuple[type | tuple[type, ...], tuple[float, float] | None, bool]] = {
+    "id": (str, None, True),
+    "name": (str, None, True),
+    "measure": (str, None, True),
+    "instructions": (str, None, True),
+    "reps": (int, (1, 50), False),
+    "rise_s": ((int, float), (0.2, 30.0), False),
+    "hold_s": ((int, float), (0.0, 60.0), False),
+    "release_s": ((int, float), (0.2, 30.0), False),
+    "rest_s": ((int, float), (0.0, 120.0), False),
+    "on_mm": ((int, float), (0.2, 20.0), False),
+    "off_mm": ((int, float), (0.05, 19.0), False),
+}
+
+
+def parse_exercise(data: dict[str, Any], source: str) -> ExerciseSpec:
+    """Check one exercise table and build its spec.
+
+    Raises:
+        ExerciseError: naming the file, the field and what is allowed.
+    """
+    unknown = sorted(set(data) - set(_FIELDS))
+    if unknown:
+        raise ExerciseError(f"{source}: unknown field '{unknown[0]}'; allowed: {', '.join(_FIELDS)}")
+    values: dict[str, Any] = {}
+    for name, (kind, bounds, required) in _FIELDS.items():
+        if name not in data:
+            if required:
+                raise ExerciseError(f"{source}: missing field '{name}'")
+            continue
+        v = data[name]
+        if isinstance(v, bool) or not isinstance(v, kind):
+            want = "a whole number" if kind is int else "a number" if bounds else "text"
+            raise ExerciseError(f"{source}: field '{name}' must be {want}, got {v!r}")
+        if bounds is not None and not bounds[0] <= v <= bounds[1]:
+            raise ExerciseError(f"{source}: field '{name}' must be {bounds[0]} to {bounds[1]}, got {v!r}")
+        if isinstance(v, str) and not v.strip():
+            raise ExerciseError(f"{source}: field '{name}' must not be empty")
+        values[name] = v
+    if values["measure"] not in MEASURE_POINTS:
+        raise ExerciseError(
+            f"{source}: field 'measure' must be one of {', '.join(sorted(MEASURE_POINTS))}, "
+            f"got {values['measure']!r}"
+        )
+    if not values["id"].replace("_", "").isalnum() or not values["id"].islower():
+        raise ExerciseError(f"{source}: field 'id' must be lower-case letters, digits and _, got {values['id']!r}")
+    try:
+        return ExerciseSpec(**values)
+    except ValueError as err:
+        raise ExerciseError(f"{source}: {err}") from None
+
+
+def load_file(path: Path) -> ExerciseSpec:
+    """Read one exercise file."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as err:
+        raise ExerciseError(f"{path.name}: cannot be read ({err})") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ExerciseError(f"{path.name}: not valid TOML ({err})") from None
+    return parse_exercise(data, path.name)
+
+
+@lru_cache(maxsize=4)
+def load_library(folder: Path = LIBRARY_DIR) -> dict[str, ExerciseSpec]:
+    """Every exercise in ``folder``, by id, in file-name order."""
+    out: dict[str, ExerciseSpec] = {}
+    for path in sorted(Path(folder).glob("*.toml")):
+        spec = load_file(path)
+        if spec.id in out:
+            raise ExerciseError(f"{path.name}: id '{spec.id}' is used by another exercise")
+        out[spec.id] = spec
+    return out
+
+
+def get_exercise(exercise_id: str, folder: Path = LIBRARY_DIR) -> ExerciseSpec:
+    """One exercise by id, or an :class:`ExerciseError` listing the ids there are."""
+    lib = load_library(folder)
+    if exercise_id not in lib:
+        raise ExerciseError(f"Unknown exercise '{exercise_id}'; choose one of: {', '.join(lib)}")
+    return lib[exercise_id]

@@ -66,6 +66,11 @@ class Action:
             raise ValueError(f"amplitude_mm must be 0 to 20, got {self.amplitude_mm}")
         if not 1.0 <= self.sigma_mm <= 30.0:
             raise ValueError(f"sigma_mm must be 1 to 30, got {self.sigma_mm}")
+        # Keeps the warp invertible (max stretch A/σ·e^-½ < 0.75): tissue never folds.
+        if self.amplitude_mm > 1.2 * self.sigma_mm:
+            raise ValueError(
+                f"amplitude_mm must be at most 1.2 × sigma_mm ({1.2 * self.sigma_mm:g}), got {self.amplitude_mm}"
+            )
 
     def unit_face(self) -> np.ndarray:
         """(2,) direction in face axes (x to the patient's left, y up)."""
@@ -274,8 +279,8 @@ class PhantomRenderer:
     def __init__(self, spec: PhantomSpec) -> None:
         self.spec = spec
         w, h = spec.size_wh
-        self._src = source_image()
-        self._background = np.full((h, w, 3), (196, 190, 200), np.float32)
+        self._src_u8 = np.clip(source_image() + 0.5, 0, 255).astype(np.uint8)
+        self._background = np.full((h, w, 3), (196, 190, 200), np.uint8)
         self._noise_bank: np.ndarray | None = None
 
     def head_matrix(self, t_s: float) -> np.ndarray:
@@ -310,8 +315,9 @@ class PhantomRenderer:
                 borderMode=cv2.BORDER_REFLECT,
             )
         if spec.noise_sigma > 0:
-            img += self._noise(index)
-        out = np.clip(img + 0.5, 0, 255).astype(np.uint8)
+            out = np.clip(img.astype(np.int16) + self._noise(index), 0, 255).astype(np.uint8)
+        else:
+            out = img
         if spec.mirrored:
             out = np.ascontiguousarray(out[:, ::-1])
         return out
@@ -333,30 +339,34 @@ class PhantomRenderer:
                 sigma_px = a.sigma_mm * SOURCE_PX_PER_MM
                 live.append((anchor, (amp_px * _source_unit_px(a)).astype(np.float32), sigma_px))
         if not live:
-            return self._src
-        out = self._src.copy()
+            return self._src_u8
+        out = self._src_u8.copy()
+        sh, sw = out.shape[:2]
         for anchor, disp, sigma in live:
             r = int(np.ceil(np.linalg.norm(disp) + 4.5 * sigma))
-            sh, sw = out.shape[:2]
             x0, y0 = max(0, int(anchor[0]) - r), max(0, int(anchor[1]) - r)
             x1, y1 = min(sw, int(anchor[0]) + r + 1), min(sh, int(anchor[1]) + r + 1)
+            # Only actions that reach this window matter here.
+            near = [
+                (a, d, s2)
+                for a, d, s2 in live
+                if np.linalg.norm(a - anchor) < r + np.linalg.norm(d) + 4.5 * s2
+            ]
             gx, gy = np.meshgrid(
                 np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32)
             )
-            y = np.stack([gx, gy], axis=-1)
-            x = y.copy()
+            x, y = gx.copy(), gy.copy()
             for _ in range(12):
-                d = np.zeros_like(y)
-                for anchor2, disp2, sigma2 in live:
-                    r2 = ((x - anchor2) ** 2).sum(axis=-1, keepdims=True)
-                    d += disp2 * np.exp(-r2 / np.float32(2.0 * sigma2 * sigma2))
-                x = y - d
+                dx = np.zeros_like(gx)
+                dy = np.zeros_like(gy)
+                for a, d, s2 in near:
+                    ex, ey = x - a[0], y - a[1]
+                    w = np.exp((ex * ex + ey * ey) * np.float32(-0.5 / (s2 * s2)))
+                    dx += d[0] * w
+                    dy += d[1] * w
+                x, y = gx - dx, gy - dy
             out[y0:y1, x0:x1] = cv2.remap(
-                self._src,
-                np.ascontiguousarray(x[..., 0]),
-                np.ascontiguousarray(x[..., 1]),
-                interpolation=cv2.INTER_CUBIC,
-                borderMode=cv2.BORDER_REFLECT,
+                self._src_u8, x, y, interpolation=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT
             )
         return out
 
@@ -366,7 +376,7 @@ class PhantomRenderer:
         if self._noise_bank is None:
             rng = np.random.default_rng([self.spec.seed, 7919])
             bank = rng.standard_normal((_NOISE_BANK, h + _NOISE_PAD, w + _NOISE_PAD, 3), dtype=np.float32)
-            self._noise_bank = bank * np.float32(self.spec.noise_sigma)
+            self._noise_bank = np.rint(bank * np.float32(self.spec.noise_sigma)).astype(np.int16)
         rng = np.random.default_rng([self.spec.seed, index])
         k = int(rng.integers(_NOISE_BANK))
         dx, dy = (int(v) for v in rng.integers(_NOISE_PAD, size=2))

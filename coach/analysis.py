@@ -58,8 +58,10 @@ def score_rep(window: RepWindow, samples: list[_Sample], affected: str | None) -
     lm = {}
     for side in ("left", "right"):
         comp[side] = tuple(float(v) for v in np.median([s.move[side] for s in hold], axis=0))
-        lm[side] = float(np.median([np.hypot(*s.lm[side]) for s in hold]))
-    exc = {side: float(np.median([np.hypot(*s.move[side]) for s in hold])) for side in comp}
+        lm[side] = float(np.hypot(*np.median([s.lm[side] for s in hold], axis=0)))
+    # Magnitude of the median movement, not the median of magnitudes: noise
+    # averages out in the components, whereas every noisy magnitude is positive.
+    exc = {side: float(np.hypot(*comp[side])) for side in comp}
     return RepResult(
         index=window.index,
         start_s=window.start_s,

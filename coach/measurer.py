@@ -83,7 +83,8 @@ class FaceMeasurer:
     Args:
         points: tissue points to measure (default: the mouth corners).
         baseline_s: how long the neutral baseline is collected, seconds (0.1 to 5).
-        history: frames kept for re-baselining (3 to 60).
+        history: frames whose landmarks are pooled for a new baseline (3 to 60).
+        reference_frames: resting frames averaged into the reference image (1 to 30).
     """
 
     def __init__(
@@ -91,21 +92,23 @@ class FaceMeasurer:
         points: tuple[TrackPoint, ...] = SMILE_POINTS,
         baseline_s: float = 0.5,
         history: int = 8,
+        reference_frames: int = 5,
     ) -> None:
         if not 0.1 <= baseline_s <= 5.0:
             raise ValueError(f"baseline_s must be 0.1 to 5, got {baseline_s}")
         if not 3 <= history <= 60:
             raise ValueError(f"history must be 3 to 60, got {history}")
+        if not 1 <= reference_frames <= 30:
+            raise ValueError(f"reference_frames must be 1 to 30, got {reference_frames}")
         self.points = points
         self.baseline_s = baseline_s
         self._motion = TissueMotion(points)
-        self._collect: list[tuple[float, FaceObservation, float, float]] = []
+        self._collect: list[tuple[float, FaceObservation, np.ndarray, float, float]] = []
         self._recent: deque[np.ndarray] = deque(maxlen=history)
+        self._recent_frames: deque[tuple[np.ndarray, FaceFrame]] = deque(maxlen=reference_frames)
         self._eye_dist_mm: float | None = None
         self._base_mm: np.ndarray | None = None
         self._base_pitch = 0.0
-        self._last_gray: np.ndarray | None = None
-        self._last_ff: FaceFrame | None = None
         self._lost = True
         self.baselines = 0
 
@@ -133,31 +136,26 @@ class FaceMeasurer:
     def update(self, frame_rgb: np.ndarray, obs: FaceObservation | None, t_s: float) -> FrameMeasures:
         """Measure one frame. ``obs`` is ``None`` when no face was found."""
         if obs is None:
-            self._lost = True
-            self._motion.forget_motion()
-            return FrameMeasures(t_s, NO_FACE)
+            return self._unscored(t_s, NO_FACE)
         if not obs.finite:
-            self._lost = True
-            return FrameMeasures(t_s, BAD_LANDMARKS, faces_seen=obs.faces_seen)
+            return self._unscored(t_s, BAD_LANDMARKS, obs.faces_seen)
         try:
             ff = self._frame_of(obs)
         except ValueError:
-            return FrameMeasures(t_s, BAD_LANDMARKS, faces_seen=obs.faces_seen)
+            return self._unscored(t_s, BAD_LANDMARKS, obs.faces_seen)
         pose = {"yaw_deg": ff.yaw_deg, "pitch_deg": ff.pitch_deg, "roll_deg": ff.roll_deg}
         if ff.px_per_mm < MIN_PX_PER_MM:
-            return FrameMeasures(t_s, TOO_SMALL, faces_seen=obs.faces_seen, **pose)
-        lm_mm = ff.to_mm(obs.xy)
+            return self._unscored(t_s, TOO_SMALL, obs.faces_seen, pose)
         if self._base_mm is not None and ff.turned_away(self._base_pitch):
-            self._motion.forget_motion()
-            return FrameMeasures(t_s, TURNED, faces_seen=obs.faces_seen, **pose)
+            return self._unscored(t_s, TURNED, obs.faces_seen, pose)
         gray = cv2.cvtColor(np.asarray(frame_rgb), cv2.COLOR_RGB2GRAY)
-        self._last_gray, self._last_ff = gray, ff
         if self._base_mm is None:
             self._calibrate(gray, obs, ff, t_s)
             if self._base_mm is None:
                 return FrameMeasures(t_s, CALIBRATING, faces_seen=obs.faces_seen, **pose)
             ff = self._frame_of(obs)
-            lm_mm = ff.to_mm(obs.xy)
+        lm_mm = ff.to_mm(obs.xy)
+        self._recent_frames.append((gray, ff))
         if self._lost:
             self._motion.forget_motion()
             self._lost = False
@@ -184,28 +182,40 @@ class FaceMeasurer:
             **pose,
         )
 
+    def _unscored(
+        self, t_s: float, status: str, faces: int = 0, pose: dict[str, float] | None = None
+    ) -> FrameMeasures:
+        # Continuity is broken: flow, reference frames and a half-built baseline restart.
+        self._lost = True
+        self._motion.forget_motion()
+        self._recent_frames.clear()
+        self._collect.clear()
+        return FrameMeasures(t_s, status, faces_seen=faces, **(pose or {}))
+
     def _calibrate(self, gray: np.ndarray, obs: FaceObservation, ff: FaceFrame, t_s: float) -> None:
         xy = obs.xy
         eyes = eye_centers_px(xy)
         eye_dist_mm = float(np.linalg.norm(eyes["left"] - eyes["right"])) / (
             iris_diameter_px(xy) / L.IRIS_DIAMETER_MM
         )
-        self._collect.append((t_s, obs, eye_dist_mm, ff.pitch_deg))
+        self._collect.append((t_s, obs, gray, eye_dist_mm, ff.pitch_deg))
         if t_s - self._collect[0][0] < self.baseline_s or len(self._collect) < 3:
             return
         # The iris is small and jittery; the eye distance in iris units is a
         # constant of the face, so its median gives every later frame a steady scale.
-        self._eye_dist_mm = float(np.median([c[2] for c in self._collect]))
-        self._base_pitch = float(np.median([c[3] for c in self._collect]))
-        base = np.median(np.stack([self._frame_of(c[1]).to_mm(c[1].xy) for c in self._collect]), axis=0)
+        self._eye_dist_mm = float(np.median([c[3] for c in self._collect]))
+        self._base_pitch = float(np.median([c[4] for c in self._collect]))
+        steady = [(c[2], self._frame_of(c[1])) for c in self._collect]
+        base = np.median(np.stack([f.to_mm(c[1].xy) for c, (_, f) in zip(self._collect, steady, strict=True)]), axis=0)
         self._collect.clear()
-        self._set_reference(gray, self._frame_of(obs), base)
+        self._set_reference(steady[-self._recent_frames.maxlen :], base)
 
-    def _set_reference(self, gray: np.ndarray, ff: FaceFrame, base_mm: np.ndarray) -> None:
+    def _set_reference(self, frames: list[tuple[np.ndarray, FaceFrame]], base_mm: np.ndarray) -> None:
         self._base_mm = base_mm
-        self._motion.set_reference(gray, ff, base_mm)
+        self._motion.set_reference(frames, base_mm)
         self._recent.clear()
         self._recent.append(base_mm)
+        self._recent_frames.clear()
         self.baselines += 1
 
     def rebaseline(self) -> bool:
@@ -215,8 +225,8 @@ class FaceMeasurer:
         measured from the rest just before it and slow drift (posture,
         lighting) never builds up. Returns False when there is no usable frame.
         """
-        if self._base_mm is None or self._last_gray is None or self._last_ff is None or self._lost:
+        if self._base_mm is None or not self._recent_frames or self._lost:
             return False
         base = np.median(np.stack(list(self._recent)), axis=0)
-        self._set_reference(self._last_gray, self._last_ff, base)
+        self._set_reference(list(self._recent_frames), base)
         return True

@@ -126,7 +126,7 @@ def _landmark_weaker(lm: dict[str, float] | None) -> str | None:
 def evaluate_case(case: Case, workdir: Path, model: ModelFile | None = None) -> CaseResult:
     """Write the case's video, analyse it, compare with the truth."""
     spec = case.spec()
-    path = write_video(spec, workdir / f"{case.name}.mp4")
+    path = write_video(spec, workdir / f"{case.name}.{getattr(case, '_ext', 'avi')}")
     result = analyze_video(path, model=model).to_dict()
     path.unlink()
     s = result["summary"]

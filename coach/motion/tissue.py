@@ -17,6 +17,7 @@ So this module measures movement from the pixels:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -175,30 +176,41 @@ class TissueMotion:
     def geometry(self) -> CropGeometry | None:
         return self._geom
 
-    def crop(self, gray: np.ndarray, ff: FaceFrame) -> tuple[np.ndarray, np.ndarray]:
-        """The stabilised, normalised crop of a frame and its validity mask (uint8 0/1)."""
+    def _raw_crop(self, gray: np.ndarray, ff: FaceFrame) -> tuple[np.ndarray, np.ndarray]:
         assert self._geom is not None
         m = self._geom.matrix(ff)
         w, h = self._geom.size_wh
         raw = cv2.warpAffine(gray, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         ones = np.ones(gray.shape[:2], np.uint8)
         valid = cv2.warpAffine(ones, m, (w, h), flags=cv2.INTER_NEAREST, borderValue=0)
+        return raw, valid
+
+    def crop(self, gray: np.ndarray, ff: FaceFrame) -> tuple[np.ndarray, np.ndarray]:
+        """The stabilised, normalised crop of a frame and its validity mask (uint8 0/1)."""
+        assert self._geom is not None
+        raw, valid = self._raw_crop(gray, ff)
         return normalise_crop(raw, self._geom.px_per_mm), valid
 
-    def set_reference(self, gray: np.ndarray, ff: FaceFrame, landmarks_mm: np.ndarray) -> None:
-        """Take a neutral frame as the reference.
+    def set_reference(
+        self, frames: Sequence[tuple[np.ndarray, FaceFrame]], landmarks_mm: np.ndarray
+    ) -> None:
+        """Take the neutral face as the reference.
 
         Args:
-            gray: (H, W) uint8 frame.
-            ff: its face frame.
+            frames: one or more consecutive resting frames ``(gray (H, W) uint8,
+                face frame)``, newest last. Several are registered to the newest
+                and averaged: camera noise and compression blocks in a single
+                reference would bias every later measurement of the rep.
             landmarks_mm: (478, 2) neutral landmarks in face mm (a median over a
                 few frames is steadier than one frame's).
         """
+        if not frames:
+            raise ValueError("frames must hold at least one (gray, face frame) pair")
+        gray, ff = frames[-1]
         ppm = self._fixed_ppm or float(np.clip(ff.px_per_mm, 1.5, 3.0))
         if self._geom is None or abs(self._geom.px_per_mm - ppm) > 1e-9:
             self._geom = CropGeometry(ppm)
         geom = self._geom
-        self._ref, self._ref_valid = self.crop(gray, ff)
         self._flow = None
         lm = np.asarray(landmarks_mm, dtype=np.float64)[:, :2]
         patch = np.arange(-RIGID_PATCH_MM, RIGID_PATCH_MM + 1e-9, RIGID_PATCH_MM)
@@ -214,6 +226,23 @@ class TissueMotion:
             g = np.arange(-r, r + 1e-9, step)
             disc = np.array([(dx, dy) for dx in g for dy in g if dx * dx + dy * dy <= r * r])
             self._point_px.append(self._inside(geom.mm_to_crop(centre + disc)))
+
+        raw, valid = self._raw_crop(gray, ff)
+        base = normalise_crop(raw, ppm)
+        total = raw.astype(np.float32)
+        w, h = geom.size_wh
+        for g_k, ff_k in frames[:-1]:
+            raw_k, _ = self._raw_crop(g_k, ff_k)
+            flow = self._dis.calc(base, normalise_crop(raw_k, ppm), None)
+            p = self._rigid_px
+            fit = fit_similarity(p, p + _sample(flow, p))
+            m = np.array([[fit.a, -fit.b, fit.t[0]], [fit.b, fit.a, fit.t[1]]])
+            total += cv2.warpAffine(
+                raw_k.astype(np.float32), m, (w, h),
+                flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE,
+            )
+        self._ref = normalise_crop(total / len(frames), ppm)
+        self._ref_valid = valid
 
     def _inside(self, xy: np.ndarray) -> np.ndarray:
         assert self._geom is not None

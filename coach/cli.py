@@ -68,9 +68,7 @@ def _analyze(args: argparse.Namespace, out: TextIO) -> int:
     exercise = get_exercise(args.exercise)
     VideoReader(args.video).close()  # a bad file is reported before the model loads
     model = resolve_model(args.model)
-    result = analyze_video(
-        args.video, exercise, affected_side=args.affected_side, mirrored=args.mirrored, model=model
-    )
+    result = analyze_video(args.video, exercise, affected_side=args.affected_side, mirrored=args.mirrored, model=model)
     if args.json:
         out.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
     else:
@@ -112,8 +110,7 @@ def _exercises(args: argparse.Namespace, out: TextIO) -> int:
     lib = load_library()
     if args.json:
         rows = [
-            {"id": e.id, "name": e.name, "measure": e.measure, "reps": e.reps, "hold_s": e.hold_s}
-            for e in lib.values()
+            {"id": e.id, "name": e.name, "measure": e.measure, "reps": e.reps, "hold_s": e.hold_s} for e in lib.values()
         ]
         out.write(json.dumps(rows, ensure_ascii=False) + "\n")
         return 0

@@ -42,9 +42,7 @@ class ExerciseSpec:
         if self.measure not in MEASURE_POINTS:
             raise ValueError(f"measure must be one of {sorted(MEASURE_POINTS)}, got {self.measure!r}")
         if not 0.05 <= self.off_mm < self.on_mm <= 20.0:
-            raise ValueError(
-                f"need 0.05 <= off_mm < on_mm <= 20, got off_mm={self.off_mm}, on_mm={self.on_mm}"
-            )
+            raise ValueError(f"need 0.05 <= off_mm < on_mm <= 20, got off_mm={self.off_mm}, on_mm={self.on_mm}")
 
     @property
     def points(self) -> tuple[TrackPoint, ...]:

@@ -69,17 +69,12 @@ class FaceFrame:
 
     def turned_away(self, reference_pitch_deg: float = 0.0) -> bool:
         """True when yaw or pitch (from the reference) is too large to score."""
-        return (
-            abs(self.yaw_deg) > MAX_YAW_DEG
-            or abs(self.pitch_deg - reference_pitch_deg) > MAX_PITCH_CHANGE_DEG
-        )
+        return abs(self.yaw_deg) > MAX_YAW_DEG or abs(self.pitch_deg - reference_pitch_deg) > MAX_PITCH_CHANGE_DEG
 
 
 def eye_centers_px(xy_px: np.ndarray) -> dict[str, np.ndarray]:
     """Centre of each eye (mean of its corners), pixels, keyed by patient side."""
-    return {
-        s: (xy_px[L.EYE_INNER[s], :2] + xy_px[L.EYE_OUTER[s], :2]) / 2.0 for s in L.SIDES
-    }
+    return {s: (xy_px[L.EYE_INNER[s], :2] + xy_px[L.EYE_OUTER[s], :2]) / 2.0 for s in L.SIDES}
 
 
 def iris_diameter_px(xy_px: np.ndarray) -> float:

@@ -182,9 +182,7 @@ class FaceMeasurer:
             **pose,
         )
 
-    def _unscored(
-        self, t_s: float, status: str, faces: int = 0, pose: dict[str, float] | None = None
-    ) -> FrameMeasures:
+    def _unscored(self, t_s: float, status: str, faces: int = 0, pose: dict[str, float] | None = None) -> FrameMeasures:
         # Continuity is broken: flow, reference frames and a half-built baseline restart.
         self._lost = True
         self._motion.forget_motion()
@@ -195,9 +193,7 @@ class FaceMeasurer:
     def _calibrate(self, gray: np.ndarray, obs: FaceObservation, ff: FaceFrame, t_s: float) -> None:
         xy = obs.xy
         eyes = eye_centers_px(xy)
-        eye_dist_mm = float(np.linalg.norm(eyes["left"] - eyes["right"])) / (
-            iris_diameter_px(xy) / L.IRIS_DIAMETER_MM
-        )
+        eye_dist_mm = float(np.linalg.norm(eyes["left"] - eyes["right"])) / (iris_diameter_px(xy) / L.IRIS_DIAMETER_MM)
         self._collect.append((t_s, obs, gray, eye_dist_mm, ff.pitch_deg))
         if t_s - self._collect[0][0] < self.baseline_s or len(self._collect) < 3:
             return

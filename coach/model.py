@@ -104,10 +104,7 @@ def resolve_model(path: str | os.PathLike[str] | None = None) -> ModelFile:
             data = where.read_bytes()
         except OSError as err:
             if origin in ("argument", f"${ENV_VAR}"):
-                raise ModelError(
-                    f"The face model file {where} cannot be read ({err.strerror}); "
-                    f"{FIX_HINT}."
-                ) from None
+                raise ModelError(f"The face model file {where} cannot be read ({err.strerror}); {FIX_HINT}.") from None
             continue
         verify(data, where)
         return ModelFile(path=where, origin=origin, data=data)

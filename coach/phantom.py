@@ -251,9 +251,7 @@ def smile_phantom(
     **kwargs: object,
 ) -> PhantomSpec:
     """A gentle closed-lip smile with the given per-side corner movement."""
-    actions = tuple(
-        Action("mouth_corner", side, amp) for side, amp in (("left", left_mm), ("right", right_mm))
-    )
+    actions = tuple(Action("mouth_corner", side, amp) for side, amp in (("left", left_mm), ("right", right_mm)))
     return PhantomSpec(actions=actions, schedule=schedule or Schedule(), **kwargs)  # type: ignore[arg-type]
 
 
@@ -347,14 +345,8 @@ class PhantomRenderer:
             x0, y0 = max(0, int(anchor[0]) - r), max(0, int(anchor[1]) - r)
             x1, y1 = min(sw, int(anchor[0]) + r + 1), min(sh, int(anchor[1]) + r + 1)
             # Only actions that reach this window matter here.
-            near = [
-                (a, d, s2)
-                for a, d, s2 in live
-                if np.linalg.norm(a - anchor) < r + np.linalg.norm(d) + 4.5 * s2
-            ]
-            gx, gy = np.meshgrid(
-                np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32)
-            )
+            near = [(a, d, s2) for a, d, s2 in live if np.linalg.norm(a - anchor) < r + np.linalg.norm(d) + 4.5 * s2]
+            gx, gy = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
             x, y = gx.copy(), gy.copy()
             for _ in range(12):
                 dx = np.zeros_like(gx)

@@ -63,11 +63,7 @@ class RepDetector:
     def update(self, value: float | None, t_s: float) -> RepWindow | None:
         """Feed one frame's signal (``None`` when unmeasured). Returns a rep when one ends."""
         if value is None:
-            if (
-                self.state == ACTIVE
-                and self._last_seen_t is not None
-                and t_s - self._last_seen_t > self.max_gap_s
-            ):
+            if self.state == ACTIVE and self._last_seen_t is not None and t_s - self._last_seen_t > self.max_gap_s:
                 self.state = REST
                 self.abandoned += 1
                 self.rest_since = None

@@ -113,9 +113,7 @@ class FaceTracker:
             raise RuntimeError("FaceTracker.update called after close()")
         frame = np.asarray(frame_rgb)
         if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
-            raise ValueError(
-                f"frame_rgb: expected (H, W, 3) uint8, got {frame.shape} {frame.dtype}"
-            )
+            raise ValueError(f"frame_rgb: expected (H, W, 3) uint8, got {frame.shape} {frame.dtype}")
         import mediapipe as mp
 
         t_ms = max(int(round(t_s * 1000.0)), self._last_ms + 1)
@@ -132,8 +130,7 @@ class FaceTracker:
             return None
         h, w = frame.shape[:2]
         faces = [
-            np.array([[p.x * w, p.y * h, p.z * w] for p in face], dtype=np.float64)
-            for face in result.face_landmarks
+            np.array([[p.x * w, p.y * h, p.z * w] for p in face], dtype=np.float64) for face in result.face_landmarks
         ]
         widths = [f[:, 0].max() - f[:, 0].min() for f in faces]
         best = int(np.argmax(widths))

@@ -171,7 +171,5 @@ def report(results: list[CaseResult]) -> dict[str, Any]:
         "cases": len(results),
         "reps_exact": sum(r.reps_found == r.reps_truth for r in results),
         "tissue_motion": method([r.error for r in results], [r.weaker_side for r in results]),
-        "landmark_only": method(
-            [r.landmark_error for r in results], [r.landmark_weaker_side for r in results]
-        ),
+        "landmark_only": method([r.landmark_error for r in results], [r.landmark_weaker_side for r in results]),
     }

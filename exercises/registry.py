@@ -54,8 +54,7 @@ def parse_exercise(data: dict[str, Any], source: str) -> ExerciseSpec:
         values[name] = v
     if values["measure"] not in MEASURE_POINTS:
         raise ExerciseError(
-            f"{source}: field 'measure' must be one of {', '.join(sorted(MEASURE_POINTS))}, "
-            f"got {values['measure']!r}"
+            f"{source}: field 'measure' must be one of {', '.join(sorted(MEASURE_POINTS))}, got {values['measure']!r}"
         )
     if not values["id"].replace("_", "").isalnum() or not values["id"].islower():
         raise ExerciseError(f"{source}: field 'id' must be lower-case letters, digits and _, got {values['id']!r}")

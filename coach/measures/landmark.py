@@ -52,17 +52,13 @@ def smile_angle_deg(outward_mm: float, up_mm: float) -> float:
 def eye_aperture_mm(lm_mm: np.ndarray) -> PerSide[float]:
     """Palpebral fissure height: upper to lower lid at mid-eye, mm."""
     lm = _check(lm_mm)
-    return PerSide(
-        *(float(np.linalg.norm(lm[L.EYE_UPPER_LID[s]] - lm[L.EYE_LOWER_LID[s]])) for s in ("left", "right"))
-    )
+    return PerSide(*(float(np.linalg.norm(lm[L.EYE_UPPER_LID[s]] - lm[L.EYE_LOWER_LID[s]])) for s in ("left", "right")))
 
 
 def brow_height_mm(lm_mm: np.ndarray) -> PerSide[float]:
     """Height of the mid-brow above the pupil centre, mm."""
     lm = _check(lm_mm)
-    return PerSide(
-        *(float(lm[L.MID_BROW[s], 1] - lm[L.IRIS_CENTER[s], 1]) for s in ("left", "right"))
-    )
+    return PerSide(*(float(lm[L.MID_BROW[s], 1] - lm[L.IRIS_CENTER[s], 1]) for s in ("left", "right")))
 
 
 def mouth_width_mm(lm_mm: np.ndarray) -> float:

@@ -191,9 +191,7 @@ class TissueMotion:
         raw, valid = self._raw_crop(gray, ff)
         return normalise_crop(raw, self._geom.px_per_mm), valid
 
-    def set_reference(
-        self, frames: Sequence[tuple[np.ndarray, FaceFrame]], landmarks_mm: np.ndarray
-    ) -> None:
+    def set_reference(self, frames: Sequence[tuple[np.ndarray, FaceFrame]], landmarks_mm: np.ndarray) -> None:
         """Take the neutral face as the reference.
 
         Args:
@@ -238,8 +236,11 @@ class TissueMotion:
             fit = fit_similarity(p, p + _sample(flow, p))
             m = np.array([[fit.a, -fit.b, fit.t[0]], [fit.b, fit.a, fit.t[1]]])
             total += cv2.warpAffine(
-                raw_k.astype(np.float32), m, (w, h),
-                flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE,
+                raw_k.astype(np.float32),
+                m,
+                (w, h),
+                flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                borderMode=cv2.BORDER_REPLICATE,
             )
         self._ref = normalise_crop(total / len(frames), ppm)
         self._ref_valid = valid
@@ -295,7 +296,6 @@ class TissueMotion:
         confidence = rigid_conf * min(pconf.values())
         return TissueSample(disp, float(confidence), pconf, rigid)
 
-
     def _refine(self, cur: np.ndarray, pts: np.ndarray, guess: np.ndarray) -> np.ndarray:
         """Lucas–Kanade at each point, started from the dense flow.
 
@@ -308,7 +308,12 @@ class TissueMotion:
         p0 = pts.astype(np.float32).reshape(-1, 1, 2)
         p1 = guess.astype(np.float32).reshape(-1, 1, 2).copy()
         p1, status, _ = cv2.calcOpticalFlowPyrLK(
-            self._ref, cur, p0, p1, winSize=(win, win), maxLevel=1,
+            self._ref,
+            cur,
+            p0,
+            p1,
+            winSize=(win, win),
+            maxLevel=1,
             criteria=(cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.01),
             flags=cv2.OPTFLOW_USE_INITIAL_FLOW,
         )

@@ -135,6 +135,7 @@ class Analyzer:
         self.status_s: dict[str, float] = {}
         self.multi_face_frames = 0
         self._last_t: float | None = None
+        self.last_observation: FaceObservation | None = None
 
     def close(self) -> None:
         if self._own_tracker:
@@ -155,6 +156,7 @@ class Analyzer:
         analyzer's tracker, e.g. on another thread); ``None`` means no face.
         """
         obs = self.tracker.update(frame_rgb, t_s) if observation is _TRACK else observation
+        self.last_observation = obs
         fm = self.measurer.update(frame_rgb, obs, t_s)  # type: ignore[arg-type]
         dt = 0.0 if self._last_t is None else max(0.0, t_s - self._last_t)
         self._last_t = t_s

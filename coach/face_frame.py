@@ -111,7 +111,10 @@ def face_frame(
     Raises:
         ValueError: the landmarks are not finite or the eyes coincide.
     """
-    xy = np.asarray(landmarks_px, dtype=np.float64)[:, :2]
+    arr = np.asarray(landmarks_px, dtype=np.float64)
+    if arr.ndim != 2 or arr.shape[0] < L.N_LANDMARKS or arr.shape[1] not in (2, 3):
+        raise ValueError(f"landmarks_px: expected shape (478, 2) or (478, 3), got {arr.shape}")
+    xy = arr[:, :2]
     if not np.isfinite(xy).all():
         raise ValueError("landmarks_px: not all landmarks are finite")
     eyes = eye_centers_px(xy)

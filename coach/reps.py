@@ -69,10 +69,15 @@ class RepDetector:
                 self.rest_since = None
             if self.state == REST:
                 self.rest_since = None
-                self._last_low_t = None
             return None
         if self._last_seen_t is not None and t_s - self._last_seen_t > self.max_gap_s:
+            # Too long unseen (no frames, or frames without a measurement): a rep
+            # in progress is abandoned, and the rest before it no longer counts.
             self._last_low_t = None
+            self.rest_since = None
+            if self.state == ACTIVE:
+                self.state = REST
+                self.abandoned += 1
         self._last_seen_t = t_s
         if self.state == REST:
             # A rep must be seen from rest: after a gap (or at the very start) a

@@ -32,6 +32,8 @@ def commissure_mm(lm_mm: np.ndarray) -> PerSide[np.ndarray]:
 
 def outward_up(side: str, d_mm: np.ndarray) -> tuple[float, float]:
     """A face-frame displacement as (outward, up) for ``side``; outward is away from the midline."""
+    if side not in ("left", "right"):
+        raise ValueError(f"side must be 'left' or 'right', got {side!r}")
     sign = 1.0 if side == "left" else -1.0
     return float(sign * d_mm[0]), float(d_mm[1])
 

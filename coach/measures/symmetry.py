@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from coach.measures.sides import other_side
 
 # Below this difference the two sides are the same within measurement noise.
@@ -16,8 +18,11 @@ def symmetry_pct(left: float, right: float, affected: str | None = None) -> floa
     Without: weaker ÷ stronger × 100 (0 to 100).
 
     Returns:
-        ``None`` when the reference side did not move (nothing to compare).
+        ``None`` when the reference side did not move (nothing to compare) or a
+        value is not a finite number.
     """
+    if not (math.isfinite(left) and math.isfinite(right)):
+        return None
     left, right = max(0.0, float(left)), max(0.0, float(right))
     if affected is not None:
         num = left if affected == "left" else right
@@ -27,7 +32,7 @@ def symmetry_pct(left: float, right: float, affected: str | None = None) -> floa
         num, den = min(left, right), max(left, right)
     if den <= 1e-9:
         return None
-    return 100.0 * num / den
+    return 100.0 * (num / den)
 
 
 def weaker_side(left: float, right: float) -> str | None:
@@ -36,6 +41,8 @@ def weaker_side(left: float, right: float) -> str | None:
     The difference is noise when it is under 0.3 mm or the sides are ≥ 95 %
     symmetric (healthy smiles are 79–98 % symmetric).
     """
+    if not (math.isfinite(left) and math.isfinite(right)):
+        return None
     left, right = max(0.0, float(left)), max(0.0, float(right))
     hi = max(left, right)
     if hi <= 0 or abs(left - right) < WEAKER_MIN_DIFF_MM:

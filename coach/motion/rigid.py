@@ -76,10 +76,12 @@ def fit_similarity(
     Returns:
         The fit; identity with ``inlier_fraction`` 0 when there are too few points.
     """
-    p = np.asarray(p, dtype=np.float64).reshape(-1, 2)
-    q = np.asarray(q, dtype=np.float64).reshape(-1, 2)
-    if p.shape != q.shape:
-        raise ValueError(f"p and q must have the same shape, got {p.shape} and {q.shape}")
+    p = np.asarray(p, dtype=np.float64)
+    q = np.asarray(q, dtype=np.float64)
+    if p.size == 0 and q.size == 0:
+        return Similarity.identity()
+    if p.ndim != 2 or p.shape[1] != 2 or p.shape != q.shape:
+        raise ValueError(f"p and q must both have shape (n, 2), got {p.shape} and {q.shape}")
     if not 1 <= iterations <= 50:
         raise ValueError(f"iterations must be 1 to 50, got {iterations}")
     ok = np.isfinite(p).all(1) & np.isfinite(q).all(1)
@@ -96,7 +98,7 @@ def fit_similarity(
         c = 4.685 * scale
         u = np.clip(r / c, 0.0, 1.0)
         w = (1.0 - u * u) ** 2
-        if w.sum() < 3:
+        if (w > 0).sum() < 3:
             break
         a, b, t = _weighted_fit(p, q, w)
     inliers = float((w > 0).mean())

@@ -1,0 +1,83 @@
+"""Analysis speed on this machine: is FaceCoach faster than real time?
+
+    python -m benchmarks.speed [--seconds 20]
+
+Writes a 640×480, 30 fps virtual-patient video, then times on the same file:
+decoding alone, decoding + bare MediaPipe Face Landmarker, and FaceCoach's full
+analysis (`analyze_video`: tracker + face frame + tissue motion + reps).
+Prints frames per second and ratios; writes ``benchmarks/results/speed.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("GLOG_minloglevel", "2")
+
+
+def main(argv: list[str] | None = None) -> int:
+    from coach.analysis import analyze_video
+    from coach.model import resolve_model
+    from coach.phantom import HeadMotion, Schedule, smile_phantom, write_video
+    from coach.tracking import FaceTracker
+    from coach.video import VideoReader
+
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.speed")
+    ap.add_argument("--seconds", type=float, default=20.0, help="length of the test video")
+    ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "speed.json")
+    args = ap.parse_args(argv)
+    reps = max(1, int((args.seconds - 1.5) // 5.5))
+    spec = smile_phantom(4.0, 2.0, schedule=Schedule(reps=reps), head=HeadMotion(roll_deg=5, drift_px=5))
+    model = resolve_model()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_video(spec, Path(tmp) / "speed.avi")
+        n = spec.n_frames
+        video_s = n / spec.fps
+
+        t0 = time.perf_counter()
+        with VideoReader(path) as v:
+            for _ in v:
+                pass
+        decode_s = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        with VideoReader(path) as v, FaceTracker(model) as tr:
+            for t, f in v:
+                tr.update(f, t)
+        bare_s = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        analyze_video(path, model=model)
+        full_s = time.perf_counter() - t0
+
+    fig = {
+        "generated_by": "benchmarks/speed.py",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "video": f"{spec.size_wh[0]}x{spec.size_wh[1]}, {spec.fps:g} fps, {n} frames, {video_s:.1f} s",
+        "decode_fps": round(n / decode_s, 1),
+        "decode_plus_mediapipe_fps": round(n / bare_s, 1),
+        "facecoach_analysis_fps": round(n / full_s, 1),
+        "facecoach_vs_real_time": round(video_s / full_s, 2),
+        "facecoach_vs_bare_mediapipe": round(bare_s / full_s, 2),
+    }
+    print(f"video:                       {fig['video']}")
+    print(f"decode only:                 {fig['decode_fps']:7.1f} frames/s")
+    print(f"decode + bare MediaPipe:     {fig['decode_plus_mediapipe_fps']:7.1f} frames/s")
+    print(f"FaceCoach analyze_video:     {fig['facecoach_analysis_fps']:7.1f} frames/s")
+    print(f"  × real time:               {fig['facecoach_vs_real_time']:7.2f}")
+    print(f"  × bare MediaPipe:          {fig['facecoach_vs_bare_mediapipe']:7.2f}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(fig, indent=1) + "\n")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

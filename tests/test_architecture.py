@@ -1,0 +1,101 @@
+"""Dependencies point one way: ui → coach ← exercises; mediapipe only in coach/tracking.py."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("coach", "exercises", "ui")
+
+
+def imported_modules(source: str, module: str = "") -> set[str]:
+    """Top-level names of every module a source imports, at any depth (function bodies too).
+
+    Args:
+        source: Python source text.
+        module: the dotted name of the file's own module, to resolve relative imports.
+    """
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                found.add(module.split(".")[0])  # relative: the file's own top-level package
+            elif node.module:
+                found.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Call) and _is_dynamic_import(node.func) and node.args:
+            arg = node.args[0]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                found.add(arg.value.split(".")[0])
+    return found
+
+
+def _is_dynamic_import(func: ast.expr) -> bool:
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    return name in ("import_module", "__import__")
+
+
+def python_files(*packages: str) -> list[Path]:
+    return sorted(p for pkg in packages for p in (ROOT / pkg).rglob("*.py"))
+
+
+def imports_of(path: Path) -> set[str]:
+    module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+    return imported_modules(path.read_text(encoding="utf-8"), module)
+
+
+def offenders(packages: tuple[str, ...], forbidden: set[str], allowed: tuple[str, ...] = ()) -> list[str]:
+    """Files under ``packages`` that import any of ``forbidden``, except ``allowed`` (paths from the root)."""
+    bad = []
+    for path in python_files(*packages):
+        rel = path.relative_to(ROOT).as_posix()
+        hits = imports_of(path) & forbidden
+        if hits and rel not in allowed:
+            bad.append(f"{rel} imports {', '.join(sorted(hits))}")
+    return bad
+
+
+@pytest.mark.parametrize(
+    ("source", "module", "expected"),
+    [
+        ("", "coach.x", set()),
+        ("import streamlit as st", "coach.x", {"streamlit"}),
+        ("from ui.pages import home", "coach.x", {"ui"}),
+        ("import mediapipe.tasks.python as mpt", "coach.x", {"mediapipe"}),
+        ("def f():\n    from exercises import get_exercise\n", "coach.x", {"exercises"}),
+        ("from . import registry", "exercises.library", {"exercises"}),
+        ("import importlib\nimportlib.import_module('mediapipe')", "coach.x", {"importlib", "mediapipe"}),
+        ("__import__('streamlit')", "coach.x", {"streamlit"}),
+        ("x = 'import streamlit'  # import ui", "coach.x", set()),
+    ],
+    ids=["empty", "import", "from", "dotted", "nested", "relative", "import_module", "__import__", "text"],
+)
+def test_imported_modules(source, module, expected):
+    assert imported_modules(source, module) == expected
+
+
+def test_the_packages_are_scanned():
+    files = {p.relative_to(ROOT).as_posix() for p in python_files(*PACKAGES)}
+    assert {"coach/tracking.py", "coach/cli.py", "exercises/registry.py"} <= files
+    assert "mediapipe" in imports_of(ROOT / "coach" / "tracking.py")
+    assert "exercises" in imports_of(ROOT / "coach" / "cli.py")
+
+
+def test_the_engine_never_imports_the_ui():
+    assert offenders(("coach",), {"streamlit", "ui"}) == []
+
+
+def test_only_the_cli_imports_the_exercise_library():
+    assert offenders(("coach",), {"exercises"}, allowed=("coach/cli.py",)) == []
+
+
+def test_only_the_tracking_adapter_imports_mediapipe():
+    assert offenders(PACKAGES, {"mediapipe"}, allowed=("coach/tracking.py",)) == []
+
+
+def test_the_exercise_library_never_imports_the_ui():
+    assert offenders(("exercises",), {"streamlit", "ui"}) == []

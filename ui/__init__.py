@@ -1,0 +1,1 @@
+"""FaceCoach's Streamlit app. The only package that imports streamlit."""

@@ -176,6 +176,9 @@ class PhantomSpec:
         noise_sigma: camera noise, grey levels (0 to 20).
         absent: (start_s, end_s) intervals when the face is out of the frame.
         mirrored: flip frames left-right, as a selfie camera shows them.
+        light_amp: lighting that changes over time (0 to 0.5): overall gain
+            ±light_amp and a left-right gradient of half that, as when a lamp
+            or the daylight shifts.
         seed: noise seed; the same spec gives the same frames.
     """
 
@@ -189,6 +192,7 @@ class PhantomSpec:
     noise_sigma: float = 2.0
     absent: tuple[tuple[float, float], ...] = ()
     mirrored: bool = False
+    light_amp: float = 0.0
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -196,6 +200,8 @@ class PhantomSpec:
             raise ValueError(f"face_width_px must be 40 to 1000, got {self.face_width_px}")
         if not 1.0 <= self.fps <= 240.0:
             raise ValueError(f"fps must be 1 to 240, got {self.fps}")
+        if not 0.0 <= self.light_amp <= 0.5:
+            raise ValueError(f"light_amp must be 0 to 0.5, got {self.light_amp}")
         if not 0.0 <= self.noise_sigma <= 20.0:
             raise ValueError(f"noise_sigma must be 0 to 20, got {self.noise_sigma}")
         w, h = self.size_wh
@@ -312,6 +318,8 @@ class PhantomRenderer:
                 flags=cv2.INTER_CUBIC,
                 borderMode=cv2.BORDER_REFLECT,
             )
+        if spec.light_amp > 0:
+            img = self._light(img, t)
         if spec.noise_sigma > 0:
             out = np.clip(img.astype(np.int16) + self._noise(index), 0, 255).astype(np.uint8)
         else:
@@ -319,6 +327,14 @@ class PhantomRenderer:
         if spec.mirrored:
             out = np.ascontiguousarray(out[:, ::-1])
         return out
+
+    def _light(self, img: np.ndarray, t_s: float) -> np.ndarray:
+        a = self.spec.light_amp
+        w = self.spec.size_wh[0]
+        gain = 1.0 + a * math.sin(2 * math.pi * t_s / 4.3)
+        tilt = 0.5 * a * math.sin(2 * math.pi * t_s / 6.1)
+        ramp = (gain + tilt * np.linspace(-1.0, 1.0, w, dtype=np.float32))[None, :, None]
+        return np.clip(img.astype(np.float32) * ramp + 0.5, 0, 255).astype(np.uint8)
 
     def _moved_source(self, t_s: float) -> np.ndarray:
         """The source portrait with every action applied at ``t_s``.

@@ -397,7 +397,11 @@ class PhantomRenderer:
 
 
 def write_video(spec: PhantomSpec, path: str | Path, codec: str | None = None) -> Path:
-    """Write the phantom as a video file (``.mp4``: mp4v; ``.avi``: MJPG; ``.y4m``: raw I420)."""
+    """Write the phantom as a video file.
+
+    ``.y4m`` is raw I420 (what Chromium's fake camera plays); ``.mp4`` uses
+    mp4v; anything else (``.avi``) MJPEG, as many webcams deliver.
+    """
     import cv2
 
     path = Path(path)
@@ -406,9 +410,7 @@ def write_video(spec: PhantomSpec, path: str | Path, codec: str | None = None) -
     if path.suffix.lower() == ".y4m":
         _write_y4m(renderer, path)
         return path
-    fourcc = codec or {"mp4": "mp4v", ".avi": "MJPG"}.get(path.suffix.lower().lstrip("."), "MJPG")
-    if path.suffix.lower() == ".avi" and codec is None:
-        fourcc = "MJPG"
+    fourcc = codec or ("mp4v" if path.suffix.lower() == ".mp4" else "MJPG")
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), spec.fps, (w, h))
     if not writer.isOpened():
         raise OSError(f"cannot write video {path} with codec {fourcc}")

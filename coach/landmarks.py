@@ -22,6 +22,8 @@ UPPER_LIP_OUTER = 0
 LOWER_LIP_OUTER = 17
 UPPER_LIP_INNER = 13
 LOWER_LIP_INNER = 14
+# Outer edge of each nostril wing (the snarl lifts it).
+NOSE_ALA = {"right": 129, "left": 358}
 NOSE_TIP = 1
 NOSE_BRIDGE = 6
 

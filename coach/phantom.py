@@ -28,6 +28,7 @@ SOURCE_ANCHORS_PX: dict[str, dict[str, tuple[float, float]]] = {
     "upper_lid": {"right": (202.6, 97.8), "left": (248.1, 100.2)},
     "lower_lid": {"right": (204.2, 104.2), "left": (245.9, 106.5)},
     "mid_brow": {"right": (197.5, 86.6), "left": (254.2, 89.6)},
+    "nose_ala": {"right": (209.2, 124.9), "left": (238.9, 126.4)},
 }
 SOURCE_EYE_MID_PX = (225.15, 103.2)
 SOURCE_FACE_WIDTH_PX = 89.5  # landmark extent, ear to ear
@@ -130,6 +131,42 @@ class Schedule:
         return 0.0
 
 
+@dataclass(frozen=True)
+class Timeline:
+    """Activation over time as trapezoids, for phantoms that follow a session plan.
+
+    Attributes:
+        ramps: ``(rise start, hold start, release start, rest start)`` seconds,
+            each ramp smooth (smoothstep), in time order.
+        level: activation at the hold (0 to 1), per ramp (default 1).
+    """
+
+    ramps: tuple[tuple[float, float, float, float], ...]
+    levels: tuple[float, ...] = ()
+
+    def __post_init__(self) -> None:
+        for r in self.ramps:
+            if not (r[0] <= r[1] <= r[2] <= r[3]):
+                raise ValueError(f"ramps must be (rise, hold, release, rest) in time order, got {r}")
+        if self.levels and len(self.levels) != len(self.ramps):
+            raise ValueError(f"levels must have one value per ramp ({len(self.ramps)}), got {len(self.levels)}")
+
+    @classmethod
+    def from_schedule(cls, s: Schedule) -> Timeline:
+        return cls(tuple((t0, t1, t1 + s.hold_s, t2) for t0, t1, t2 in s.rep_windows()))
+
+    def activation(self, t_s: float) -> float:
+        for i, (a, b, c, d) in enumerate(self.ramps):
+            if a <= t_s < d:
+                level = self.levels[i] if self.levels else 1.0
+                if t_s < b:
+                    return level * _smoothstep((t_s - a) / (b - a))
+                if t_s < c:
+                    return level
+                return level * (1.0 - _smoothstep((t_s - c) / (d - c)))
+        return 0.0
+
+
 def _smoothstep(x: float) -> float:
     x = min(1.0, max(0.0, x))
     return x * x * (3.0 - 2.0 * x)
@@ -167,6 +204,9 @@ class PhantomSpec:
     Attributes:
         actions: what moves; by default nothing (use :func:`smile_phantom`).
         schedule: when it moves (activation channel ``"main"``).
+        channels: named timelines; an action whose channel is named here follows
+            it (this is how a phantom performs a whole session plan).
+        duration_s: video length; defaults to the schedule's.
         eye_schedule: activation of ``"eye"`` actions; defaults to ``schedule``
             (synkinesis: the eye narrows with the smile).
         head: rigid head motion.
@@ -185,6 +225,8 @@ class PhantomSpec:
     actions: tuple[Action, ...] = ()
     schedule: Schedule = field(default_factory=Schedule)
     eye_schedule: Schedule | None = None
+    channels: tuple[tuple[str, Timeline], ...] = ()
+    duration_s: float | None = None
     head: HeadMotion = field(default_factory=HeadMotion)
     face_width_px: float = 200.0
     size_wh: tuple[int, int] = (640, 480)
@@ -210,12 +252,19 @@ class PhantomSpec:
 
     @property
     def n_frames(self) -> int:
-        return int(round(self.schedule.duration_s * self.fps))
+        return int(round(self.length_s * self.fps))
+
+    @property
+    def length_s(self) -> float:
+        return self.schedule.duration_s if self.duration_s is None else self.duration_s
 
     def times_s(self) -> np.ndarray:
         return np.arange(self.n_frames) / self.fps
 
     def activation(self, channel: str, t_s: float) -> float:
+        for name, timeline in self.channels:
+            if name == channel:
+                return timeline.activation(t_s)
         if channel == "eye" and self.eye_schedule is not None:
             return self.eye_schedule.activation(t_s)
         return self.schedule.activation(t_s)

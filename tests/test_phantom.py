@@ -15,6 +15,7 @@ from coach.phantom import (
     PhantomRenderer,
     PhantomSpec,
     Schedule,
+    Timeline,
     smile_phantom,
 )
 
@@ -112,3 +113,25 @@ def test_action_validation(kwargs, message):
     base = {"anchor": "mouth_corner", "side": "left", "amplitude_mm": 3.0}
     with pytest.raises(ValueError, match=message):
         Action(**{**base, **kwargs})
+
+
+def test_timeline_follows_its_ramps_and_drives_a_channel():
+    tl = Timeline(((1.0, 2.0, 3.0, 4.0), (6.0, 6.5, 7.0, 7.5)), levels=(1.0, 0.5))
+    assert tl.activation(0.5) == 0.0
+    assert tl.activation(1.5) == pytest.approx(0.5)
+    assert tl.activation(2.5) == 1.0
+    assert tl.activation(6.7) == pytest.approx(0.5)
+    assert tl.activation(9.0) == 0.0
+    spec = PhantomSpec(
+        actions=(Action("mid_brow", "left", 4.0, direction_deg=90.0, sigma_mm=8.0, channel="brow"),),
+        channels=(("brow", tl),),
+        duration_s=8.0,
+    )
+    assert spec.n_frames == 240
+    assert spec.truth_mm(2.5, "mid_brow")["left"] == pytest.approx([0.0, 4.0])
+    assert spec.truth_mm(6.7, "mid_brow")["left"] == pytest.approx([0.0, 2.0])
+    with pytest.raises(ValueError, match="time order"):
+        Timeline(((2.0, 1.0, 3.0, 4.0),))
+    assert Timeline.from_schedule(Schedule(lead_in_s=1, rise_s=1, hold_s=2, release_s=1, rest_s=1, reps=1)).ramps == (
+        (1.0, 2.0, 4.0, 5.0),
+    )

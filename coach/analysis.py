@@ -34,22 +34,37 @@ PLATEAU_FRACTION = 0.8
 
 @dataclass(frozen=True)
 class _Sample:
+    """One scored frame: the measure per side, and its main point's movement."""
+
     t_s: float
+    values: PerSide[float]
     move: PerSide[tuple[float, float]]
     lm: PerSide[tuple[float, float]]
     confidence: float
 
     @property
     def signal(self) -> float:
-        return max(float(np.hypot(*self.move.left)), float(np.hypot(*self.move.right)))
+        return max(self.values.left, self.values.right)
 
 
-def score_rep(window: RepWindow, samples: list[_Sample], affected: str | None) -> RepResult:
+def sample_of(fm: FrameMeasures, exercise: ExerciseSpec) -> _Sample | None:
+    """The frame's movement for this exercise, or None when it cannot be scored."""
+    if not fm.ok or fm.confidence < MIN_CONFIDENCE:
+        return None
+    values = exercise.measure_def.value(fm)
+    point = exercise.measure_def.points[0].name
+    if values is None or point not in fm.movement_mm:
+        return None
+    return _Sample(fm.t_s, values, fm.movement_mm[point], fm.landmark_movement_mm[point], fm.confidence)
+
+
+def score_rep(window: RepWindow, samples: list[_Sample], affected: str | None, magnitude: bool = True) -> RepResult:
     """Per-side movement at the hold of one rep.
 
     The hold is every frame whose movement is at least 80 % of the rep's peak;
     each side's value is its median there, which is steady against single-frame
-    noise and still reflects a short hold.
+    noise and still reflects a short hold. With ``magnitude`` (the mouth-corner
+    measure) the value is the length of the median movement vector.
     """
     inside = [s for s in samples if window.start_s <= s.t_s <= window.end_s]
     peak = max(s.signal for s in inside)
@@ -59,9 +74,12 @@ def score_rep(window: RepWindow, samples: list[_Sample], affected: str | None) -
     for side in ("left", "right"):
         comp[side] = tuple(float(v) for v in np.median([s.move[side] for s in hold], axis=0))
         lm[side] = float(np.hypot(*np.median([s.lm[side] for s in hold], axis=0)))
-    # Magnitude of the median movement, not the median of magnitudes: noise
-    # averages out in the components, whereas every noisy magnitude is positive.
-    exc = {side: float(np.hypot(*comp[side])) for side in comp}
+    if magnitude:
+        # Magnitude of the median movement, not the median of magnitudes: noise
+        # averages out in the components, whereas every noisy magnitude is positive.
+        exc = {side: float(np.hypot(*comp[side])) for side in comp}
+    else:
+        exc = {side: float(np.median([s.values[side] for s in hold])) for side in comp}
     return RepResult(
         index=window.index,
         start_s=window.start_s,
@@ -123,7 +141,7 @@ class Analyzer:
         self.affected_side = affected_side
         self._own_tracker = tracker is None
         self.tracker = tracker or FaceTracker(model)
-        self.measurer = FaceMeasurer(exercise.points)
+        self.measurer = FaceMeasurer(exercise.points, exercise.rigid)
         self.detector = RepDetector(exercise.on_mm, exercise.off_mm)
         self.rebaseline_after_s = rebaseline_after_s
         self.reps: list[RepResult] = []
@@ -167,16 +185,15 @@ class Analyzer:
             if fm.faces_seen > 1:
                 self.multi_face_frames += 1
         value = None
-        point = self.exercise.measure
-        if fm.ok and fm.confidence >= MIN_CONFIDENCE and point in fm.movement_mm:
-            sample = _Sample(t_s, fm.movement_mm[point], fm.landmark_movement_mm[point], fm.confidence)
+        sample = sample_of(fm, self.exercise)
+        if sample is not None:
             self._samples.append(sample)
             self.frames_scored += 1
             value = sample.signal
         window = self.detector.update(value, t_s)
         rep = None
         if window is not None:
-            rep = score_rep(window, list(self._samples), self.affected_side)
+            rep = score_rep(window, list(self._samples), self.affected_side, self.exercise.measure == "mouth_corner")
             self.reps.append(rep)
         self._maintain(value, t_s)
         return fm, rep

@@ -1,15 +1,134 @@
-"""What the engine needs to know about an exercise (the data lives in ``exercises/``)."""
+"""What the engine needs to know about an exercise (the data lives in ``exercises/``).
+
+A *measure* says which tissue points are tracked, where the head's own motion
+is read, and how a frame's point movements become one number per side.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from coach.motion.tissue import SMILE_POINTS, TrackPoint
+import numpy as np
 
-# Measures the engine can score, and the tissue points each one tracks.
-MEASURE_POINTS: dict[str, tuple[TrackPoint, ...]] = {
-    "mouth_corner": SMILE_POINTS,
+from coach import landmarks as L
+from coach.measurer import FrameMeasures
+from coach.measures.sides import PerSide
+from coach.motion.tissue import (
+    RIGID_LANDMARKS,
+    RIGID_WITHOUT_FOREHEAD,
+    RIGID_WITHOUT_NOSE,
+    SMILE_POINTS,
+    TrackPoint,
+)
+
+# Eyelid points sit on the lid skin just off the margin; thin structures get a small window.
+LID_POINTS = tuple(
+    TrackPoint(name, side, idx[side], (0.0, dy), radius_mm=1.2, window_mm=3.0)
+    for name, idx, dy in (("upper_lid", L.EYE_UPPER_LID, 0.8), ("lower_lid", L.EYE_LOWER_LID, -0.8))
+    for side in ("left", "right")
+)
+BROW_POINTS = tuple(TrackPoint("mid_brow", s, L.MID_BROW[s], (0.0, 1.0), radius_mm=3.0) for s in ("left", "right"))
+ALA_POINTS = tuple(
+    TrackPoint("nose_ala", s, L.NOSE_ALA[s], (1.0, 0.0), radius_mm=2.0, window_mm=4.0) for s in ("left", "right")
+)
+
+
+def _per_side(fm: FrameMeasures, point: str, f: Callable[[float, float], float]) -> PerSide[float] | None:
+    mv = fm.movement_mm.get(point)
+    if mv is None:
+        return None
+    return PerSide(f(*mv.left), f(*mv.right))
+
+
+def _eye_closure(fm: FrameMeasures) -> PerSide[float] | None:
+    return fm.eye_narrowing_pct
+
+
+@dataclass(frozen=True)
+class MeasureDef:
+    """How one kind of movement is measured.
+
+    Attributes:
+        name: id used in exercise files.
+        label: plain words for people.
+        unit: ``"mm"`` or ``"%"``.
+        points: tissue points to track.
+        rigid: landmarks on tissue that stays still in this movement.
+        value: a frame's measures → movement per side in ``unit`` (≥ 0), or None.
+    """
+
+    name: str
+    label: str
+    unit: str
+    points: tuple[TrackPoint, ...]
+    rigid: tuple[int, ...]
+    value: Callable[[FrameMeasures], PerSide[float] | None]
+
+
+MEASURES: dict[str, MeasureDef] = {
+    m.name: m
+    for m in (
+        MeasureDef(
+            "mouth_corner",
+            "mouth-corner movement",
+            "mm",
+            SMILE_POINTS,
+            RIGID_LANDMARKS,
+            lambda fm: _per_side(fm, "mouth_corner", lambda o, u: float(np.hypot(o, u))),
+        ),
+        MeasureDef(
+            "corner_out",
+            "mouth corners moving out",
+            "mm",
+            SMILE_POINTS,
+            RIGID_LANDMARKS,
+            lambda fm: _per_side(fm, "mouth_corner", lambda o, u: max(0.0, o)),
+        ),
+        MeasureDef(
+            "corner_in",
+            "mouth corners moving in",
+            "mm",
+            SMILE_POINTS,
+            RIGID_LANDMARKS,
+            lambda fm: _per_side(fm, "mouth_corner", lambda o, u: max(0.0, -o)),
+        ),
+        MeasureDef(
+            "corner_horizontal",
+            "mouth corners moving out and in",
+            "mm",
+            SMILE_POINTS,
+            RIGID_LANDMARKS,
+            lambda fm: _per_side(fm, "mouth_corner", lambda o, u: abs(o)),
+        ),
+        MeasureDef(
+            "brow",
+            "brow lift",
+            "mm",
+            BROW_POINTS,
+            RIGID_WITHOUT_FOREHEAD,
+            lambda fm: _per_side(fm, "mid_brow", lambda o, u: max(0.0, u)),
+        ),
+        MeasureDef(
+            "nose_ala",
+            "nose wrinkle (nostril lift)",
+            "mm",
+            ALA_POINTS,
+            RIGID_WITHOUT_NOSE,
+            lambda fm: _per_side(fm, "nose_ala", lambda o, u: max(0.0, u)),
+        ),
+        MeasureDef("eye_closure", "eye closure", "%", LID_POINTS, RIGID_LANDMARKS, _eye_closure),
+    )
 }
+
+# What synkinesis to watch for: the points it needs.
+WATCH_POINTS: dict[str, tuple[TrackPoint, ...]] = {
+    "eye": LID_POINTS,
+    "mouth": SMILE_POINTS,
+}
+
+# Kept for callers of the first engine version.
+MEASURE_POINTS: dict[str, tuple[TrackPoint, ...]] = {k: m.points for k, m in MEASURES.items()}
 
 
 @dataclass(frozen=True)
@@ -19,11 +138,18 @@ class ExerciseSpec:
     Attributes:
         id: short stable name, e.g. ``"smile"``.
         name: what the patient sees.
-        measure: a key of :data:`MEASURE_POINTS`.
+        measure: a key of :data:`MEASURES`.
         instructions: plain words for the patient.
         reps: repetitions in a set.
         rise_s, hold_s, release_s, rest_s: the cue schedule, seconds.
-        on_mm, off_mm: movement that starts and ends a rep, mm.
+        on_mm, off_mm: movement that starts and ends a rep (in the measure's unit).
+        cue_move, cue_hold, cue_release: what the coach says.
+        good_rep: what a good repetition looks like, in plain words.
+        watch: synkinesis to watch for: ``"eye"`` (the eye narrowing), ``"mouth"``
+            (the mouth moving), or ``""``.
+        target: movement to aim for (unit of the measure); 0 = no target.
+        max_strong: above this the strong side is working too hard (0 = no limit).
+        match_weaker: the symmetry drill: move only as far as the weaker side can.
     """
 
     id: str
@@ -37,20 +163,48 @@ class ExerciseSpec:
     rest_s: float = 3.0
     on_mm: float = 1.0
     off_mm: float = 0.5
+    cue_move: str = "Move gently"
+    cue_hold: str = "Hold"
+    cue_release: str = "And relax"
+    good_rep: str = ""
+    watch: str = ""
+    target: float = 0.0
+    max_strong: float = 0.0
+    match_weaker: bool = False
 
     def __post_init__(self) -> None:
-        if self.measure not in MEASURE_POINTS:
-            raise ValueError(f"measure must be one of {sorted(MEASURE_POINTS)}, got {self.measure!r}")
-        if not 0.05 <= self.off_mm < self.on_mm <= 20.0:
-            raise ValueError(f"need 0.05 <= off_mm < on_mm <= 20, got off_mm={self.off_mm}, on_mm={self.on_mm}")
+        if self.measure not in MEASURES:
+            raise ValueError(f"measure must be one of {sorted(MEASURES)}, got {self.measure!r}")
+        if not 0.05 <= self.off_mm < self.on_mm <= 100.0:
+            raise ValueError(f"need 0.05 <= off_mm < on_mm <= 100, got off_mm={self.off_mm}, on_mm={self.on_mm}")
+        if self.watch not in ("", *WATCH_POINTS):
+            raise ValueError(f"watch must be one of '', {', '.join(WATCH_POINTS)}; got {self.watch!r}")
+
+    @property
+    def measure_def(self) -> MeasureDef:
+        return MEASURES[self.measure]
 
     @property
     def points(self) -> tuple[TrackPoint, ...]:
-        return MEASURE_POINTS[self.measure]
+        """Tissue points to track: the measure's, then the watched ones (no repeats)."""
+        pts = list(self.measure_def.points)
+        for p in WATCH_POINTS.get(self.watch, ()):
+            if p not in pts:
+                pts.append(p)
+        return tuple(pts)
+
+    @property
+    def rigid(self) -> tuple[int, ...]:
+        return self.measure_def.rigid
+
+    @property
+    def period_s(self) -> float:
+        return self.rise_s + self.hold_s + self.release_s + self.rest_s
 
 
 DEFAULT_SMILE = ExerciseSpec(
     id="smile",
     name="Gentle smile",
     instructions="Smile gently with closed lips, both sides together. Hold, then relax.",
+    cue_move="Smile gently",
 )

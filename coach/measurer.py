@@ -18,7 +18,7 @@ from coach import landmarks as L
 from coach.face_frame import FaceFrame, eye_centers_px, face_frame, iris_diameter_px
 from coach.measures import landmark as lmm
 from coach.measures.sides import PerSide
-from coach.motion.tissue import SMILE_POINTS, TissueMotion, TrackPoint
+from coach.motion.tissue import RIGID_LANDMARKS, SMILE_POINTS, TissueMotion, TrackPoint
 from coach.observation import FaceObservation
 
 # Frame status values. Only "ok" frames carry movement numbers.
@@ -45,6 +45,9 @@ class FrameMeasures:
         landmark_movement_mm: the same from landmarks alone (for comparison).
         eye_aperture_mm, brow_height_mm: landmark measures, per side.
         mouth_width_mm: landmark measure.
+        eye_narrowing_pct: per side, how much the eye opening has closed since
+            the baseline, from the eyelids' tissue motion, per cent of the resting
+            opening (0 = as at rest, 100 = shut). Only when eyelids are tracked.
         blendshapes: paired MediaPipe blendshape scores.
         yaw_deg, pitch_deg, roll_deg: head pose.
         faces_seen: faces in the frame (the largest is measured).
@@ -58,6 +61,7 @@ class FrameMeasures:
     eye_aperture_mm: PerSide[float] | None = None
     brow_height_mm: PerSide[float] | None = None
     mouth_width_mm: float | None = None
+    eye_narrowing_pct: PerSide[float] | None = None
     blendshapes: dict[str, PerSide[float]] = field(default_factory=dict)
     yaw_deg: float = 0.0
     pitch_deg: float = 0.0
@@ -82,6 +86,7 @@ class FaceMeasurer:
 
     Args:
         points: tissue points to measure (default: the mouth corners).
+        rigid_landmarks: where the head's own motion is read (see :class:`TissueMotion`).
         baseline_s: how long the neutral baseline is collected, seconds (0.1 to 5).
         history: frames whose landmarks are pooled for a new baseline (3 to 60).
         reference_frames: resting frames averaged into the reference image (1 to 30).
@@ -90,6 +95,7 @@ class FaceMeasurer:
     def __init__(
         self,
         points: tuple[TrackPoint, ...] = SMILE_POINTS,
+        rigid_landmarks: tuple[int, ...] = RIGID_LANDMARKS,
         baseline_s: float = 0.5,
         history: int = 8,
         reference_frames: int = 5,
@@ -102,7 +108,7 @@ class FaceMeasurer:
             raise ValueError(f"reference_frames must be 1 to 30, got {reference_frames}")
         self.points = points
         self.baseline_s = baseline_s
-        self._motion = TissueMotion(points)
+        self._motion = TissueMotion(points, rigid_landmarks=rigid_landmarks)
         self._collect: list[tuple[float, FaceObservation, np.ndarray, float, float]] = []
         self._recent: deque[np.ndarray] = deque(maxlen=history)
         self._recent_frames: deque[tuple[np.ndarray, FaceFrame]] = deque(maxlen=reference_frames)
@@ -164,6 +170,21 @@ class FaceMeasurer:
         movement: dict[str, dict[str, tuple[float, float]]] = {}
         for (name, side), d in sample.displacement_mm.items():
             movement.setdefault(name, {})[side] = lmm.outward_up(side, d)
+        narrowing = None
+        if "upper_lid" in movement and "lower_lid" in movement:
+            rest = lmm.eye_aperture_mm(self._base_mm)
+            narrowing = PerSide(
+                *(
+                    float(
+                        np.clip(
+                            100.0 * (movement["lower_lid"][s][1] - movement["upper_lid"][s][1]) / max(rest[s], 1.0),
+                            0.0,
+                            100.0,
+                        )
+                    )
+                    for s in ("left", "right")
+                )
+            )
         lm_move: dict[str, dict[str, tuple[float, float]]] = {}
         for tp in self.points:
             d = lm_mm[tp.landmark] - self._base_mm[tp.landmark]
@@ -177,6 +198,7 @@ class FaceMeasurer:
             eye_aperture_mm=lmm.eye_aperture_mm(lm_mm),
             brow_height_mm=lmm.brow_height_mm(lm_mm),
             mouth_width_mm=lmm.mouth_width_mm(lm_mm),
+            eye_narrowing_pct=narrowing,
             blendshapes=lmm.blendshape_pairs(obs.blendshapes),
             faces_seen=obs.faces_seen,
             **pose,

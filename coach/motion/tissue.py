@@ -32,6 +32,10 @@ CROP_Y_MM = (-80.0, 40.0)
 
 # Landmarks on bone or firm tissue: they move with the skull, not with a smile.
 RIGID_LANDMARKS = (6, 197, 195, 5, 168, 8, 9, 151, 108, 337, 193, 417)
+# A brow raise moves the forehead: use the nose, the cheekbones and the chin.
+RIGID_WITHOUT_FOREHEAD = (6, 197, 195, 5, 4, 193, 417, 116, 345, 152, 175, 199)
+# A snarl wrinkles the nose: use the forehead and the chin.
+RIGID_WITHOUT_NOSE = (151, 108, 337, 109, 338, 10, 152, 175, 199)
 RIGID_PATCH_MM = 2.5
 
 
@@ -46,6 +50,8 @@ class TrackPoint:
         offset_mm: (outward, up) shift from the landmark, mm. Mouth corners are
             read just outside the lip junction, where teeth never show.
         radius_mm: radius of the disc of flow that is pooled (median), mm.
+        window_mm: Lucas–Kanade window that refines the flow at each disc point;
+            smaller for thin structures such as eyelids, mm.
     """
 
     name: str
@@ -53,6 +59,7 @@ class TrackPoint:
     landmark: int
     offset_mm: tuple[float, float] = (0.0, 0.0)
     radius_mm: float = 3.0
+    window_mm: float = 5.0
 
 
 SMILE_POINTS = (
@@ -135,7 +142,8 @@ class TissueMotion:
             own resolution clamped to 1.5–3 px/mm (small faces are upsampled so
             the flow has enough pixels; big ones are reduced to save time).
         preset: DIS preset: ``"fast"`` or ``"medium"``.
-        lk_window_mm: Lucas–Kanade window used to refine each tracked point, mm.
+        rigid_landmarks: landmarks on tissue that does not move in this exercise;
+            the head's remaining motion is fitted to the flow there.
     """
 
     def __init__(
@@ -143,8 +151,10 @@ class TissueMotion:
         points: tuple[TrackPoint, ...] = SMILE_POINTS,
         crop_px_per_mm: float | None = None,
         preset: str = "medium",
-        lk_window_mm: float = 5.0,
+        rigid_landmarks: tuple[int, ...] = RIGID_LANDMARKS,
     ) -> None:
+        if len(rigid_landmarks) < 3 or not all(0 <= i < 468 for i in rigid_landmarks):
+            raise ValueError(f"rigid_landmarks must name at least 3 mesh landmarks (0..467), got {rigid_landmarks}")
         if not points:
             raise ValueError("points must name at least one TrackPoint")
         presets = {"fast": cv2.DISOPTICAL_FLOW_PRESET_FAST, "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM}
@@ -152,10 +162,8 @@ class TissueMotion:
             raise ValueError(f"preset must be one of {sorted(presets)}, got {preset!r}")
         if crop_px_per_mm is not None and not 0.5 <= crop_px_per_mm <= 8.0:
             raise ValueError(f"crop_px_per_mm must be 0.5 to 8, got {crop_px_per_mm}")
-        if not 1.0 <= lk_window_mm <= 20.0:
-            raise ValueError(f"lk_window_mm must be 1 to 20, got {lk_window_mm}")
         self.points = points
-        self.lk_window_mm = lk_window_mm
+        self.rigid_landmarks = tuple(rigid_landmarks)
         self._fixed_ppm = crop_px_per_mm
         self._dis = cv2.DISOpticalFlow_create(presets[preset])
         self._dis.setUseSpatialPropagation(True)
@@ -213,7 +221,7 @@ class TissueMotion:
         lm = np.asarray(landmarks_mm, dtype=np.float64)[:, :2]
         patch = np.arange(-RIGID_PATCH_MM, RIGID_PATCH_MM + 1e-9, RIGID_PATCH_MM)
         offsets = np.array([(dx, dy) for dx in patch for dy in patch])
-        rigid_mm = (lm[list(RIGID_LANDMARKS)][:, None, :] + offsets[None]).reshape(-1, 2)
+        rigid_mm = (lm[list(self.rigid_landmarks)][:, None, :] + offsets[None]).reshape(-1, 2)
         self._rigid_px = self._inside(geom.mm_to_crop(rigid_mm))
         self._point_px = []
         for tp in self.points:
@@ -286,7 +294,7 @@ class TissueMotion:
                 disp[key], pconf[key] = np.zeros(2), 0.0
                 continue
             inside = _sample_mask(valid, pts)
-            target = self._refine(cur, pts, pts + _sample(flow, pts))
+            target = self._refine(cur, pts, pts + _sample(flow, pts), tp.window_mm)
             moved = rigid.invert(target) - pts
             d_mm = geom.crop_vector_to_mm(moved)
             med = np.median(d_mm, axis=0)
@@ -296,7 +304,7 @@ class TissueMotion:
         confidence = rigid_conf * min(pconf.values())
         return TissueSample(disp, float(confidence), pconf, rigid)
 
-    def _refine(self, cur: np.ndarray, pts: np.ndarray, guess: np.ndarray) -> np.ndarray:
+    def _refine(self, cur: np.ndarray, pts: np.ndarray, guess: np.ndarray, window_mm: float) -> np.ndarray:
         """Lucas–Kanade at each point, started from the dense flow.
 
         DIS averages motion over its patches, which flattens the peak of a
@@ -304,7 +312,7 @@ class TissueMotion:
         each point recovers it. Points where LK fails keep the dense guess.
         """
         assert self._geom is not None and self._ref is not None
-        win = int(2 * round(self.lk_window_mm * self._geom.px_per_mm / 2) + 1)
+        win = max(5, int(2 * round(window_mm * self._geom.px_per_mm / 2) + 1))
         p0 = pts.astype(np.float32).reshape(-1, 1, 2)
         p1 = guess.astype(np.float32).reshape(-1, 1, 2).copy()
         p1, status, _ = cv2.calcOpticalFlowPyrLK(

@@ -127,9 +127,6 @@ WATCH_POINTS: dict[str, tuple[TrackPoint, ...]] = {
     "mouth": SMILE_POINTS,
 }
 
-# Kept for callers of the first engine version.
-MEASURE_POINTS: dict[str, tuple[TrackPoint, ...]] = {k: m.points for k, m in MEASURES.items()}
-
 
 @dataclass(frozen=True)
 class ExerciseSpec:
@@ -144,6 +141,8 @@ class ExerciseSpec:
         rise_s, hold_s, release_s, rest_s: the cue schedule, seconds.
         on_mm, off_mm: movement that starts and ends a rep (in the measure's unit).
         cue_move, cue_hold, cue_release: what the coach says.
+        cue_alternate: if set, even-numbered reps use this instead of ``cue_move``
+            (the "ee"–"oo" alternation).
         good_rep: what a good repetition looks like, in plain words.
         watch: synkinesis to watch for: ``"eye"`` (the eye narrowing), ``"mouth"``
             (the mouth moving), or ``""``.
@@ -166,6 +165,7 @@ class ExerciseSpec:
     cue_move: str = "Move gently"
     cue_hold: str = "Hold"
     cue_release: str = "And relax"
+    cue_alternate: str = ""
     good_rep: str = ""
     watch: str = ""
     target: float = 0.0
@@ -196,6 +196,10 @@ class ExerciseSpec:
     @property
     def rigid(self) -> tuple[int, ...]:
         return self.measure_def.rigid
+
+    def cue_for(self, rep: int) -> str:
+        """The movement cue for rep ``rep`` (1-based)."""
+        return self.cue_alternate if self.cue_alternate and rep % 2 == 0 else self.cue_move
 
     @property
     def period_s(self) -> float:

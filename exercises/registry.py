@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from coach.errors import ExerciseError
-from coach.exercise import MEASURE_POINTS, ExerciseSpec
+from coach.exercise import MEASURES, WATCH_POINTS, ExerciseSpec
 
 LIBRARY_DIR = Path(__file__).parent / "library"
 
@@ -23,8 +23,17 @@ _FIELDS: dict[str, tuple[type | tuple[type, ...], tuple[float, float] | None, bo
     "hold_s": ((int, float), (0.0, 60.0), False),
     "release_s": ((int, float), (0.2, 30.0), False),
     "rest_s": ((int, float), (0.0, 120.0), False),
-    "on_mm": ((int, float), (0.2, 20.0), False),
-    "off_mm": ((int, float), (0.05, 19.0), False),
+    "on_mm": ((int, float), (0.2, 100.0), False),
+    "off_mm": ((int, float), (0.05, 99.0), False),
+    "cue_move": (str, None, False),
+    "cue_hold": (str, None, False),
+    "cue_release": (str, None, False),
+    "cue_alternate": (str, None, False),
+    "good_rep": (str, None, True),
+    "watch": (str, None, False),
+    "target": ((int, float), (0.0, 100.0), False),
+    "max_strong": ((int, float), (0.0, 100.0), False),
+    "match_weaker": (bool, None, False),
 }
 
 
@@ -44,17 +53,21 @@ def parse_exercise(data: dict[str, Any], source: str) -> ExerciseSpec:
                 raise ExerciseError(f"{source}: missing field '{name}'")
             continue
         v = data[name]
-        if isinstance(v, bool) or not isinstance(v, kind):
-            want = "a whole number" if kind is int else "a number" if bounds else "text"
+        if (isinstance(v, bool) and kind is not bool) or not isinstance(v, kind):
+            want = {int: "a whole number", bool: "true or false"}.get(kind, "a number" if bounds else "text")  # type: ignore[call-overload]
             raise ExerciseError(f"{source}: field '{name}' must be {want}, got {v!r}")
         if bounds is not None and not bounds[0] <= v <= bounds[1]:
             raise ExerciseError(f"{source}: field '{name}' must be {bounds[0]} to {bounds[1]}, got {v!r}")
         if isinstance(v, str) and not v.strip():
             raise ExerciseError(f"{source}: field '{name}' must not be empty")
         values[name] = v
-    if values["measure"] not in MEASURE_POINTS:
+    if values["measure"] not in MEASURES:
         raise ExerciseError(
-            f"{source}: field 'measure' must be one of {', '.join(sorted(MEASURE_POINTS))}, got {values['measure']!r}"
+            f"{source}: field 'measure' must be one of {', '.join(sorted(MEASURES))}, got {values['measure']!r}"
+        )
+    if values.get("watch", "") not in ("", *WATCH_POINTS):
+        raise ExerciseError(
+            f"{source}: field 'watch' must be one of {', '.join(WATCH_POINTS)} (or left out), got {values['watch']!r}"
         )
     if not values["id"].replace("_", "").isalnum() or not values["id"].islower():
         raise ExerciseError(f"{source}: field 'id' must be lower-case letters, digits and _, got {values['id']!r}")

@@ -278,11 +278,21 @@ class PhantomSpec:
         return out
 
     def truth_mm(self, t_s: float, anchor: str = "mouth_corner") -> dict[str, np.ndarray]:
-        """True displacement of ``anchor`` at ``t_s`` per side, in face mm (x left, y up)."""
+        """True displacement of ``anchor`` at ``t_s`` per side, in face mm (x left, y up).
+
+        The whole displacement field at the anchor: every action contributes
+        by its Gaussian weight there (an upper-lid movement nudges the lower lid).
+        """
         out = {s: np.zeros(2) for s in SIDES}
-        for a in self.actions:
-            if a.anchor == anchor:
-                out[a.side] = out[a.side] + a.amplitude_mm * self.activation(a.channel, t_s) * a.unit_face()
+        for side in SIDES:
+            at = np.array(SOURCE_ANCHORS_PX[anchor][side])
+            for a in self.actions:
+                act = self.activation(a.channel, t_s)
+                if act == 0.0:
+                    continue
+                r_mm = np.linalg.norm(at - np.array(SOURCE_ANCHORS_PX[a.anchor][a.side])) / SOURCE_PX_PER_MM
+                w = math.exp(-(r_mm * r_mm) / (2.0 * a.sigma_mm * a.sigma_mm))
+                out[side] = out[side] + a.amplitude_mm * act * w * a.unit_face()
         return out
 
     def truth_symmetry_pct(self, affected: str | None = None) -> float | None:

@@ -1,0 +1,922 @@
+"""The guided session: cues, live feedback and scored reps, driven only by frames.
+
+A :class:`SessionEngine` runs a :class:`SessionPlan` (exercises in order) on a
+stream of frames. Each exercise starts with a resting baseline, then each rep
+goes move → hold → release → rest. Time comes from frame timestamps only, so a
+recorded session replayed through the engine gives the same scores as live.
+
+If the face is lost during a rep for more than half a second the rep is
+abandoned (no numbers are invented), the coach pauses, and once the face is
+back it rests briefly and repeats the same rep.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from coach.exercise import ExerciseSpec
+from coach.measurer import CALIBRATING, NO_FACE, OK, TURNED, FaceMeasurer, FrameMeasures
+from coach.measures.sides import PerSide
+from coach.measures.symmetry import symmetry_pct, weaker_side
+from coach.model import ModelFile
+from coach.observation import FaceObservation
+from coach.tracking import FaceTracker
+
+BASELINE = "baseline"
+MOVE = "move"
+HOLD = "hold"
+RELEASE = "release"
+REST = "rest"
+PAUSED = "paused"
+DONE = "done"
+
+_TRACK = object()
+
+
+@dataclass(frozen=True)
+class SessionPlan:
+    """Exercises in order, each with its own reps and timings.
+
+    Attributes:
+        id, name: the program's.
+        steps: the exercises (already tuned for this patient).
+        assessment: grade the session (eFACE-like, Sunnybrook-like estimates).
+        baseline_s: resting time before each exercise, seconds (1 to 30).
+    """
+
+    id: str
+    name: str
+    steps: tuple[ExerciseSpec, ...]
+    assessment: bool = False
+    baseline_s: float = 2.0
+
+    def __post_init__(self) -> None:
+        if not self.steps:
+            raise ValueError("steps must hold at least one exercise")
+        if not 1.0 <= self.baseline_s <= 30.0:
+            raise ValueError(f"baseline_s must be 1 to 30, got {self.baseline_s}")
+
+    def planned_reps(self) -> list[tuple[int, int, float, float, float, float]]:
+        """Every rep if nothing interrupts: (step, rep, move, hold, release, rest start), seconds."""
+        out = []
+        t = 0.0
+        for i, ex in enumerate(self.steps):
+            t += self.baseline_s
+            for r in range(1, ex.reps + 1):
+                out.append(
+                    (i, r, t, t + ex.rise_s, t + ex.rise_s + ex.hold_s, t + ex.rise_s + ex.hold_s + ex.release_s)
+                )
+                t += ex.period_s
+        return out
+
+    @property
+    def duration_s(self) -> float:
+        return sum(self.baseline_s + ex.reps * ex.period_s for ex in self.steps)
+
+
+@dataclass(frozen=True)
+class Cue:
+    """What the coach shows or says now."""
+
+    t_s: float
+    step: int
+    exercise_id: str
+    exercise_name: str
+    rep: int
+    reps: int
+    phase: str
+    text: str
+    seconds_left: float
+
+    @property
+    def countdown(self) -> int | None:
+        """Whole seconds left in a hold (3, 2, 1), else None."""
+        return math.ceil(self.seconds_left) if self.phase == HOLD and self.seconds_left > 0 else None
+
+
+@dataclass(frozen=True)
+class LiveFeedback:
+    """Per-frame feedback for the patient.
+
+    Attributes:
+        value: the exercise's movement per side (unit of the measure), or None.
+        progress: value ÷ target per side (1.0 = on target), or None.
+        messages: short, kind prompts ("Slow down", "Keep your eye open"…).
+    """
+
+    value: PerSide[float] | None
+    progress: PerSide[float] | None
+    messages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RepScore:
+    """One scored repetition of one exercise."""
+
+    exercise_id: str
+    step: int
+    index: int
+    start_s: float
+    end_s: float
+    completed: bool
+    unit: str
+    peak: PerSide[float]
+    symmetry_pct: float | None
+    onset_s: PerSide[float | None]
+    release_s: PerSide[float | None]
+    onset_lag_s: float | None
+    release_lag_s: float | None
+    steadiness_pct: PerSide[float | None]
+    synkinesis_kind: str
+    synkinesis_value: float | None
+    synkinesis_side: str | None
+    synkinesis: bool
+    flags: tuple[str, ...]
+    confidence: float
+    frames: int
+
+    def to_dict(self) -> dict[str, Any]:
+        def r(x: float | None, nd: int = 2) -> float | None:
+            return None if x is None else round(float(x), nd)
+
+        def side(p: PerSide[Any], nd: int = 2) -> dict[str, float | None]:
+            return {s: r(p[s], nd) for s in ("left", "right")}
+
+        return {
+            "exercise": self.exercise_id,
+            "step": self.step,
+            "index": self.index,
+            "start_s": r(self.start_s, 3),
+            "end_s": r(self.end_s, 3),
+            "completed": self.completed,
+            "unit": self.unit,
+            "peak": side(self.peak),
+            "symmetry_pct": r(self.symmetry_pct, 1),
+            "onset_s": side(self.onset_s, 3),
+            "release_s": side(self.release_s, 3),
+            "onset_lag_s": r(self.onset_lag_s, 3),
+            "release_lag_s": r(self.release_lag_s, 3),
+            "steadiness_pct": side(self.steadiness_pct, 1),
+            "synkinesis": {
+                "watch": self.synkinesis_kind,
+                "value": r(self.synkinesis_value, 1),
+                "unit": "%" if self.synkinesis_kind == "eye" else "mm",
+                "side": self.synkinesis_side,
+                "flagged": self.synkinesis,
+            },
+            "flags": list(self.flags),
+            "confidence": r(self.confidence),
+            "frames": self.frames,
+        }
+
+
+@dataclass(frozen=True)
+class SessionUpdate:
+    """What one frame produced."""
+
+    t_s: float
+    cue: Cue
+    feedback: LiveFeedback
+    measures: FrameMeasures
+    completed: tuple[RepScore, ...] = ()
+
+
+@dataclass
+class _Frame:
+    t_s: float
+    phase: str
+    values: PerSide[float] | None
+    move: PerSide[tuple[float, float]] | None
+    narrowing: PerSide[float] | None
+    mouth: PerSide[float] | None
+    confidence: float
+
+
+# Synkinesis thresholds (see score_rep): eye narrowing on the affected side, and
+# how much more than the other eye; mouth movement during eye or brow work.
+EYE_SYNKINESIS_PCT = 15.0
+EYE_SYNKINESIS_MARGIN_PCT = 10.0
+MOUTH_SYNKINESIS_MM = 1.5
+
+
+class SessionEngine:
+    """Runs a plan on frames.
+
+    Args:
+        plan: what to do.
+        affected_side: the patient's affected side, if known.
+        tracker: the stream's tracker (made here, and closed by :meth:`close`, if omitted).
+        model: the model for a tracker made here.
+        pause_after_s: unmeasured time in a rep before it is abandoned (0.1 to 5).
+        resume_rest_s: rest after the face comes back, before the rep is repeated (0.5 to 10).
+    """
+
+    def __init__(
+        self,
+        plan: SessionPlan,
+        affected_side: str | None = None,
+        tracker: FaceTracker | None = None,
+        model: ModelFile | None = None,
+        pause_after_s: float = 0.5,
+        resume_rest_s: float = 2.0,
+    ) -> None:
+        if affected_side not in (None, "left", "right"):
+            raise ValueError(f"affected_side must be 'left', 'right' or None, got {affected_side!r}")
+        if not 0.1 <= pause_after_s <= 5.0:
+            raise ValueError(f"pause_after_s must be 0.1 to 5, got {pause_after_s}")
+        if not 0.5 <= resume_rest_s <= 10.0:
+            raise ValueError(f"resume_rest_s must be 0.5 to 10, got {resume_rest_s}")
+        self.plan = plan
+        self.affected_side = affected_side
+        self._own_tracker = tracker is None
+        self.tracker = tracker or FaceTracker(model)
+        self.pause_after_s = pause_after_s
+        self.resume_rest_s = resume_rest_s
+        self.reps: list[RepScore] = []
+        self.interrupted: list[tuple[str, int, float]] = []
+        self.last_observation: FaceObservation | None = None
+        self.frames = 0
+        self.frames_with_face = 0
+        self._step = 0
+        self._rep = 1
+        self._phase = BASELINE
+        self._phase_t: float | None = None
+        self._rest_len = 0.0
+        self._rep_start = 0.0
+        self._scored = False
+        self._repeat = False
+        self._buffer: list[_Frame] = []
+        self._unseen_since: float | None = None
+        self._seen_since: float | None = None
+        self._measurer = self._new_measurer()
+        self._first_resting: dict[str, float] | None = None
+
+    # -- life cycle -------------------------------------------------------------
+    def close(self) -> None:
+        if self._own_tracker:
+            self.tracker.close()
+
+    def __enter__(self) -> SessionEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def exercise(self) -> ExerciseSpec:
+        return self.plan.steps[min(self._step, len(self.plan.steps) - 1)]
+
+    @property
+    def done(self) -> bool:
+        return self._phase == DONE
+
+    def _new_measurer(self) -> FaceMeasurer:
+        ex = self.exercise
+        return FaceMeasurer(ex.points, ex.rigid)
+
+    # -- the frame loop ---------------------------------------------------------
+    def update(
+        self, frame_rgb: np.ndarray, t_s: float, observation: FaceObservation | None | object = _TRACK
+    ) -> SessionUpdate:
+        """Process one frame: returns the cue, live feedback and any rep just scored."""
+        obs = self.tracker.update(frame_rgb, t_s) if observation is _TRACK else observation
+        self.last_observation = obs  # type: ignore[assignment]
+        self.frames += 1
+        fm = self._measurer.update(frame_rgb, obs, t_s)  # type: ignore[arg-type]
+        if fm.status != NO_FACE:
+            self.frames_with_face += 1
+        seen = fm.status in (OK, CALIBRATING)
+        if seen:
+            self._unseen_since = None
+            self._seen_since = t_s if self._seen_since is None else self._seen_since
+        else:
+            self._seen_since = None
+            self._unseen_since = t_s if self._unseen_since is None else self._unseen_since
+        if self._phase_t is None:
+            self._phase_t = t_s
+        completed: list[RepScore] = []
+        frame = self._frame_of(fm)
+        if self._phase in (MOVE, HOLD, RELEASE, REST) and not self._scored:
+            self._buffer.append(frame)
+        self._advance(t_s, fm, completed)
+        return SessionUpdate(t_s, self._cue(t_s), self._feedback(fm, frame), fm, tuple(completed))
+
+    def _frame_of(self, fm: FrameMeasures) -> _Frame:
+        ex = self.exercise
+        values = ex.measure_def.value(fm) if fm.ok else None
+        primary = ex.measure_def.points[0].name
+        mouth = None
+        if fm.ok and ex.watch == "mouth":
+            mouth = fm.excursion_mm("mouth_corner")
+        return _Frame(
+            fm.t_s,
+            self._phase,
+            values,
+            fm.movement_mm.get(primary) if fm.ok else None,
+            fm.eye_narrowing_pct if fm.ok else None,
+            mouth,
+            fm.confidence,
+        )
+
+    def _duration(self, phase: str) -> float:
+        ex = self.exercise
+        return {
+            BASELINE: self.plan.baseline_s,
+            MOVE: ex.rise_s,
+            HOLD: ex.hold_s,
+            RELEASE: ex.release_s,
+            REST: self._rest_len,
+        }.get(phase, math.inf)
+
+    def _enter(self, phase: str, t: float) -> None:
+        self._phase = phase
+        self._phase_t = t
+
+    def _advance(self, t: float, fm: FrameMeasures, completed: list[RepScore]) -> None:
+        lost_for = 0.0 if self._unseen_since is None else t - self._unseen_since
+        # Face lost mid-rep: abandon the rep rather than guess, and pause.
+        if self._phase in (MOVE, HOLD, RELEASE) and lost_for > self.pause_after_s:
+            self.interrupted.append((self.exercise.id, self._rep, t))
+            self._repeat = True
+            self._buffer.clear()
+            self._enter(PAUSED, t)
+            return
+        if self._phase == PAUSED:
+            if self._seen_since is not None and t - self._seen_since >= 0.5:
+                self._rest_len = self.resume_rest_s
+                self._scored = True  # nothing to score for the abandoned rep
+                self._enter(REST, t)
+            return
+        if self._phase == BASELINE and self._unseen_since is not None:
+            self._phase_t = t  # the resting baseline needs the face in view throughout
+            return
+        for _ in range(8):  # at most a few phase changes per frame
+            assert self._phase_t is not None
+            if self._phase == DONE or t - self._phase_t < self._duration(self._phase):
+                break
+            end = self._phase_t + self._duration(self._phase)
+            if self._phase == BASELINE:
+                if not self._measurer.calibrated:
+                    break
+                self._measurer.rebaseline()
+                if self._first_resting is None:
+                    self._first_resting = self._measurer.resting_asymmetry()
+                self._start_rep(end)
+            elif self._phase == MOVE:
+                self._enter(HOLD, end)
+            elif self._phase == HOLD:
+                self._enter(RELEASE, end)
+            elif self._phase == RELEASE:
+                self._rest_len = self.exercise.rest_s
+                self._enter(REST, end)
+            elif self._phase == REST:
+                if not self._scored:
+                    self._score(completed)
+                if self._unseen_since is not None:
+                    break  # wait for the face before the next movement
+                self._next_rep(end)
+        # Score early in the rest, once the release has had time to show.
+        if self._phase == REST and not self._scored and t - (self._phase_t or t) >= min(0.5, self._rest_len):
+            self._score(completed)
+
+    def _start_rep(self, t: float) -> None:
+        self._buffer.clear()
+        self._scored = False
+        self._rep_start = t
+        self._enter(MOVE, t)
+
+    def _next_rep(self, t: float) -> None:
+        ex = self.exercise
+        if self._repeat:
+            self._repeat = False  # the interrupted rep is done again
+        elif self._rep < ex.reps:
+            self._rep += 1
+        else:
+            self._step += 1
+            if self._step >= len(self.plan.steps):
+                self._enter(DONE, t)
+                return
+            self._rep = 1
+            self._measurer = self._new_measurer()
+            self._seen_since = None
+            self._enter(BASELINE, t)
+            return
+        # The face is resting between reps: measure the next rep from this rest.
+        self._measurer.rebaseline()
+        self._start_rep(t)
+
+    def _score(self, completed: list[RepScore]) -> None:
+        self._scored = True
+        ex = self.exercise
+        rep = score_rep(ex, self._step, self._rep, self._rep_start, self._buffer, self.affected_side)
+        self._buffer = []
+        if rep is not None:
+            self.reps.append(rep)
+            completed.append(rep)
+
+    # -- what the patient sees ----------------------------------------------------
+    def _cue(self, t: float) -> Cue:
+        ex = self.exercise
+        left = max(0.0, self._duration(self._phase) - (t - (self._phase_t or t)))
+        if self._phase == DONE:
+            text = "All done. Well done!"
+        elif self._phase == PAUSED or (self._unseen_since is not None and self._phase != BASELINE):
+            text = "We can't see your face. Face the camera and we'll carry on."
+        elif self._phase == BASELINE:
+            text = (
+                "Face the camera so we can see you."
+                if self._unseen_since is not None
+                else f"{ex.name}. Relax your face and look at the camera."
+            )
+        elif self._phase == MOVE:
+            text = ex.cue_for(self._rep) + "…"
+        elif self._phase == HOLD:
+            text = f"{ex.cue_hold}… {math.ceil(left)}" if left > 0 else ex.cue_hold
+        elif self._phase == RELEASE:
+            text = ex.cue_release + "…"
+        else:
+            text = "Rest."
+        return Cue(t, self._step, ex.id, ex.name, self._rep, ex.reps, self._phase, text, left)
+
+    def _feedback(self, fm: FrameMeasures, frame: _Frame) -> LiveFeedback:
+        ex = self.exercise
+        msgs: list[str] = []
+        if fm.status == TURNED:
+            msgs.append("Face the camera")
+        elif fm.status == NO_FACE:
+            msgs.append("We can't see your face")
+        elif fm.status not in (OK, CALIBRATING):
+            msgs.append("Move a little closer to the camera")
+        value = frame.values
+        progress = None
+        if value is not None and ex.target > 0:
+            progress = PerSide(value.left / ex.target, value.right / ex.target)
+        if value is not None and self._phase in (MOVE, HOLD):
+            strong = max(value.left, value.right)
+            weak = min(value.left, value.right)
+            if ex.max_strong and strong > ex.max_strong:
+                msgs.append("Smaller, please: about a quarter of your effort")
+            if ex.match_weaker and strong > 1.25 * weak + 0.5:
+                msgs.append("Easy on the stronger side")
+            if self._phase == MOVE and self._too_fast_now(frame):
+                msgs.append("Slow down")
+        affected = self.affected_side
+        if frame.narrowing is not None and ex.watch == "eye" and self._phase in (MOVE, HOLD):
+            side = affected or ("left" if frame.narrowing.left > frame.narrowing.right else "right")
+            if frame.narrowing[side] >= EYE_SYNKINESIS_PCT:
+                msgs.append("Keep your eye open")
+        if frame.mouth is not None and ex.watch == "mouth" and self._phase in (MOVE, HOLD):
+            if max(frame.mouth.left, frame.mouth.right) >= MOUTH_SYNKINESIS_MM:
+                msgs.append("Keep your mouth still")
+        return LiveFeedback(value, progress, tuple(msgs))
+
+    def _too_fast_now(self, frame: _Frame) -> bool:
+        # Over the last 0.25 s, faster than the whole target in a third of the rise time.
+        ex = self.exercise
+        recent = []
+        for f in reversed(self._buffer):
+            if frame.t_s - f.t_s > 0.25:
+                break
+            if f.values is not None:
+                recent.insert(0, f)
+        if len(recent) < 3 or frame.values is None:
+            return False
+        dt = recent[-1].t_s - recent[0].t_s
+        if dt <= 0:
+            return False
+        speed = (
+            max(recent[-1].values.left, recent[-1].values.right) - max(recent[0].values.left, recent[0].values.right)
+        ) / dt  # type: ignore[union-attr]
+        limit = max(ex.target, 2 * ex.on_mm) / max(0.2, ex.rise_s / 3)
+        return speed > limit
+
+    # -- results -----------------------------------------------------------------
+    def result(self) -> SessionResult:
+        return build_result(
+            self.plan,
+            self.reps,
+            self.interrupted,
+            self.affected_side,
+            self.frames,
+            self.frames_with_face,
+            self._first_resting,
+        )
+
+
+def _first_crossing(frames: list[_Frame], side: str, level: float, t0: float, above: bool) -> float | None:
+    for f in frames:
+        if f.t_s < t0 or f.values is None:
+            continue
+        v = f.values[side]
+        if (v >= level) if above else (v <= level):
+            return f.t_s - t0
+    return None
+
+
+def score_rep(
+    ex: ExerciseSpec,
+    step: int,
+    index: int,
+    move_start: float,
+    frames: list[_Frame],
+    affected: str | None,
+) -> RepScore | None:
+    """Score one rep from its frames (move through early rest).
+
+    Rules:
+        * peak per side: median over the hold, after a 0.3 s settle (for the
+          mouth-corner measure, the length of the median movement vector);
+        * completed: the larger side's peak reached ``on_mm``;
+        * onset/release: when each side passes 20 % of its own peak; the lag is
+          the difference between the sides;
+        * steadiness: spread of the hold, 100 × SD ÷ mean, per side;
+        * synkinesis (eye): the affected (else weaker) side's eye narrowing over
+          the hold ≥ 15 % and ≥ 10 points more than the other eye;
+          (mouth): the mouth corner on that side moves ≥ 1.5 mm;
+        * flags: ``too_fast`` (10 → 90 % of the peak in under a third of the
+          rise time), ``too_big`` (strong side past ``max_strong``),
+          ``strong_side_ahead`` (symmetry drill: strong > 1.25 × weak + 0.5).
+
+    Returns None when no frame of the rep could be measured.
+    """
+    seen = [f for f in frames if f.values is not None]
+    if not seen:
+        return None
+    hold_start = move_start + ex.rise_s
+    release_start = hold_start + ex.hold_s
+    hold = [f for f in seen if hold_start + min(0.3, ex.hold_s / 3) <= f.t_s <= release_start]
+    if len(hold) < 3:
+        hold = [f for f in seen if f.phase == HOLD] or seen
+    unit = ex.measure_def.unit
+    if ex.measure == "mouth_corner" and all(f.move is not None for f in hold):
+        comp = {s: np.median([f.move[s] for f in hold], axis=0) for s in ("left", "right")}  # type: ignore[index]
+        peak = PerSide(float(np.hypot(*comp["left"])), float(np.hypot(*comp["right"])))
+    else:
+        peak = PerSide(*(float(np.median([f.values[s] for f in hold])) for s in ("left", "right")))  # type: ignore[index]
+    completed = max(peak.left, peak.right) >= ex.on_mm
+    sym = symmetry_pct(peak.left, peak.right, affected) if completed else None
+    onset: dict[str, float | None] = {}
+    release: dict[str, float | None] = {}
+    steady: dict[str, float | None] = {}
+    for s in ("left", "right"):
+        p = peak[s]
+        if completed and p >= ex.off_mm:
+            onset[s] = _first_crossing(seen, s, 0.2 * p, move_start, above=True)
+            release[s] = _first_crossing(seen, s, 0.2 * p, release_start, above=False)
+            vals = np.array([f.values[s] for f in hold])  # type: ignore[index]
+            steady[s] = float(100.0 * vals.std() / max(vals.mean(), 1e-9))
+        else:
+            onset[s] = release[s] = steady[s] = None
+    onset_lag = None if None in (onset["left"], onset["right"]) else abs(onset["left"] - onset["right"])  # type: ignore[operator]
+    release_lag = (
+        None if None in (release["left"], release["right"]) else abs(release["left"] - release["right"])  # type: ignore[operator]
+    )
+    flags: list[str] = []
+    strong = "left" if peak.left >= peak.right else "right"
+    if completed:
+        t10 = _first_crossing(seen, strong, 0.1 * peak[strong], move_start, above=True)
+        t90 = _first_crossing(seen, strong, 0.9 * peak[strong], move_start, above=True)
+        if t10 is not None and t90 is not None and t90 - t10 < ex.rise_s / 3:
+            flags.append("too_fast")
+        if ex.max_strong and peak[strong] > ex.max_strong:
+            flags.append("too_big")
+        if ex.match_weaker and peak[strong] > 1.25 * min(peak.left, peak.right) + 0.5:
+            flags.append("strong_side_ahead")
+    syn_side = affected or weaker_side(peak.left, peak.right) or ("left" if peak.left < peak.right else "right")
+    syn_value: float | None = None
+    syn = False
+    if ex.watch == "eye":
+        narrow = [f.narrowing for f in hold if f.narrowing is not None]
+        if narrow:
+            med = PerSide(*(float(np.median([n[s] for n in narrow])) for s in ("left", "right")))
+            other = "right" if syn_side == "left" else "left"
+            syn_value = med[syn_side]
+            syn = med[syn_side] >= EYE_SYNKINESIS_PCT and med[syn_side] - med[other] >= EYE_SYNKINESIS_MARGIN_PCT
+    elif ex.watch == "mouth":
+        mouth = [f.mouth for f in hold if f.mouth is not None]
+        if mouth:
+            syn_value = float(np.median([m[syn_side] for m in mouth]))
+            syn = syn_value >= MOUTH_SYNKINESIS_MM
+    return RepScore(
+        exercise_id=ex.id,
+        step=step,
+        index=index,
+        start_s=move_start,
+        end_s=release_start + ex.release_s,
+        completed=completed,
+        unit=unit,
+        peak=peak,
+        symmetry_pct=sym,
+        onset_s=PerSide(onset["left"], onset["right"]),
+        release_s=PerSide(release["left"], release["right"]),
+        onset_lag_s=onset_lag,
+        release_lag_s=release_lag,
+        steadiness_pct=PerSide(steady["left"], steady["right"]),
+        synkinesis_kind=ex.watch,
+        synkinesis_value=syn_value,
+        synkinesis_side=syn_side if ex.watch else None,
+        synkinesis=syn and completed,
+        flags=tuple(flags),
+        confidence=float(np.mean([f.confidence for f in hold])),
+        frames=len(seen),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Session results, the session score and the assessment estimates.
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExerciseSummary:
+    exercise_id: str
+    step: int
+    name: str
+    unit: str
+    planned: int
+    completed: int
+    interrupted: int
+    mean_peak: PerSide[float] | None
+    symmetry_pct: float | None
+    weaker_side: str | None
+    mean_onset_lag_s: float | None
+    synkinesis_reps: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "exercise": self.exercise_id,
+            "step": self.step,
+            "name": self.name,
+            "unit": self.unit,
+            "planned": self.planned,
+            "completed": self.completed,
+            "interrupted": self.interrupted,
+            "mean_peak": None
+            if self.mean_peak is None
+            else {s: round(self.mean_peak[s], 2) for s in ("left", "right")},
+            "symmetry_pct": None if self.symmetry_pct is None else round(self.symmetry_pct, 1),
+            "weaker_side": self.weaker_side,
+            "mean_onset_lag_s": None if self.mean_onset_lag_s is None else round(self.mean_onset_lag_s, 3),
+            "synkinesis_reps": self.synkinesis_reps,
+        }
+
+
+@dataclass(frozen=True)
+class SessionResult:
+    plan_id: str
+    affected_side: str | None
+    exercises: tuple[ExerciseSummary, ...]
+    reps: tuple[RepScore, ...]
+    score: int | None
+    score_parts: dict[str, float]
+    score_explained: tuple[str, ...]
+    grades: dict[str, Any] | None
+    frames: int
+    frames_with_face: int
+    interrupted: int
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "program": self.plan_id,
+            "affected_side": self.affected_side,
+            "frames": self.frames,
+            "frames_with_face": self.frames_with_face,
+            "score": self.score,
+            "score_parts": {k: round(v, 1) for k, v in self.score_parts.items()},
+            "score_explained": list(self.score_explained),
+            "exercises": [e.to_dict() for e in self.exercises],
+            "reps": [r.to_dict() for r in self.reps],
+            "interrupted_reps": self.interrupted,
+            "grades": self.grades,
+            "warnings": list(self.warnings),
+        }
+
+
+def summarise_exercise(
+    ex: ExerciseSpec, step: int, reps: list[RepScore], interrupted: int, affected: str | None
+) -> ExerciseSummary:
+    done = [r for r in reps if r.completed]
+    mean = None
+    sym = None
+    weaker = None
+    lag = None
+    if done:
+        mean = PerSide(*(float(np.mean([r.peak[s] for r in done])) for s in ("left", "right")))
+        sym = symmetry_pct(mean.left, mean.right, affected)
+        weaker = weaker_side(mean.left, mean.right)
+        lags = [r.onset_lag_s for r in done if r.onset_lag_s is not None]
+        lag = float(np.mean(lags)) if lags else None
+    return ExerciseSummary(
+        ex.id,
+        step,
+        ex.name,
+        ex.measure_def.unit,
+        ex.reps,
+        len(done),
+        interrupted,
+        mean,
+        sym,
+        weaker,
+        lag,
+        sum(r.synkinesis for r in done),
+    )
+
+
+def session_score(
+    summaries: Iterable[ExerciseSummary], reps: list[RepScore]
+) -> tuple[int | None, dict[str, float], tuple[str, ...]]:
+    """A 0–100 score with its reasons, in plain words.
+
+    Rule: completion 30 points (reps done ÷ planned), symmetry 40 (mean rep
+    symmetry, capped at 100 %), control 15 (onset lag: full marks up to 0.2 s,
+    none from 1 s), eye and mouth kept still 15 (share of reps without synkinesis).
+    """
+    summaries = list(summaries)
+    planned = sum(s.planned for s in summaries)
+    done = [r for r in reps if r.completed]
+    if planned == 0:
+        return None, {}, ()
+    completion = 30.0 * min(1.0, len(done) / planned)
+    syms = [min(100.0, r.symmetry_pct) for r in done if r.symmetry_pct is not None]
+    symmetry = 40.0 * (float(np.mean(syms)) / 100.0) if syms else 0.0
+    lags = [r.onset_lag_s for r in done if r.onset_lag_s is not None]
+    control = 15.0 * float(np.mean([np.clip((1.0 - lag) / 0.8, 0.0, 1.0) for lag in lags])) if lags else 0.0
+    watched = [r for r in done if r.synkinesis_kind]
+    still = 15.0 * (sum(not r.synkinesis for r in watched) / len(watched)) if watched else (15.0 if done else 0.0)
+    parts = {"completion": completion, "symmetry": symmetry, "control": control, "still": still}
+    total = int(round(sum(parts.values())))
+    why = [
+        f"You did {len(done)} of {planned} movements ({completion:.0f} of 30 points).",
+        (
+            f"Your two sides moved {np.mean(syms):.0f} % alike on average ({symmetry:.0f} of 40 points)."
+            if syms
+            else "We could not compare your two sides this time (0 of 40 points)."
+        ),
+        (
+            f"Your two sides started on average {np.mean(lags):.2f} s apart ({control:.0f} of 15 points)."
+            if lags
+            else "We could not time your movements this time (0 of 15 points)."
+        ),
+    ]
+    if watched:
+        why.append(
+            f"The rest of your face stayed still in {sum(not r.synkinesis for r in watched)} of {len(watched)} "
+            f"movements ({still:.0f} of 15 points)."
+        )
+    return total, parts, tuple(why)
+
+
+# Standard expressions: exercise id → (eFACE-like item, Sunnybrook-like item).
+ASSESSMENT_ITEMS = {
+    "brow_raise": ("brow_elevation", "brow_lift"),
+    "gentle_eye_closure": ("gentle_eye_closure", "gentle_eye_closure"),
+    "full_eye_closure": ("full_eye_closure", None),
+    "big_smile": ("open_mouth_smile", "open_mouth_smile"),
+    "smile": ("closed_smile", None),
+    "snarl": ("snarl", "snarl"),
+    "pucker": ("lip_pucker", "lip_pucker"),
+    "ee": ("eee", None),
+}
+
+
+def _voluntary_1_to_5(ratio_pct: float) -> int:
+    if ratio_pct < 10:
+        return 1
+    if ratio_pct < 35:
+        return 2
+    if ratio_pct < 65:
+        return 3
+    if ratio_pct < 90:
+        return 4
+    return 5
+
+
+def _synkinesis_0_to_3(kind: str, value: float | None) -> int:
+    if value is None:
+        return 0
+    steps = (10.0, 25.0, 50.0) if kind == "eye" else (1.0, 2.0, 4.0)
+    return sum(value >= s for s in steps)
+
+
+def assessment_grades(
+    summaries: list[ExerciseSummary], reps: list[RepScore], affected: str | None, resting: dict[str, float] | None
+) -> dict[str, Any]:
+    """eFACE-like and Sunnybrook-like **estimates** from an assessment session.
+
+    Rules (each an estimate, not a clinician's grade):
+        * affected side: as given, else the side that moved less over all items;
+        * eFACE-like dynamic item (0–100): affected ÷ unaffected movement × 100,
+          capped at 100; dynamic score: their mean;
+        * Sunnybrook-like voluntary movement (1–5) per standard expression from
+          that ratio: < 10 % → 1, < 35 % → 2, < 65 % → 3, < 90 % → 4, else 5;
+          score = 4 × sum (20–100);
+        * Sunnybrook-like synkinesis (0–3) per expression: eye narrowing
+          ≥ 10 / 25 / 50 % (mouth expressions) or mouth movement ≥ 1 / 2 / 4 mm
+          (eye and brow expressions); score = sum (0–15);
+        * Sunnybrook-like resting symmetry: eye (aperture differs > 1.5 mm) and
+          mouth (corner height differs > 2 mm), 1 point each; cheek not
+          estimated; score = 5 × sum;
+        * composite = voluntary − resting − synkinesis.
+    """
+    done = [s for s in summaries if s.mean_peak is not None and s.exercise_id in ASSESSMENT_ITEMS]
+    if affected is None:
+        tot = {
+            side: sum(s.mean_peak[side] / max(1e-9, max(s.mean_peak.left, s.mean_peak.right)) for s in done)  # type: ignore[index]
+            for side in ("left", "right")
+        }
+        affected = "left" if tot["left"] < tot["right"] else "right"
+    other = "right" if affected == "left" else "left"
+    eface: dict[str, float] = {}
+    voluntary: dict[str, int] = {}
+    synk: dict[str, int] = {}
+    for s in done:
+        ratio = 100.0 * s.mean_peak[affected] / max(s.mean_peak[other], 1e-9)  # type: ignore[index]
+        item_e, item_s = ASSESSMENT_ITEMS[s.exercise_id]
+        eface[item_e] = round(min(100.0, ratio), 1)
+        if item_s:
+            voluntary[item_s] = _voluntary_1_to_5(ratio)
+            rs = [r for r in reps if r.exercise_id == s.exercise_id and r.completed]
+            vals = [r.synkinesis_value for r in rs if r.synkinesis_value is not None]
+            kind = rs[0].synkinesis_kind if rs else ""
+            synk[item_s] = _synkinesis_0_to_3(kind, float(np.median(vals)) if vals else None)
+    resting_pts = {}
+    if resting:
+        resting_pts = {
+            "eye": int(abs(resting.get("eye_aperture_mm", 0.0)) > 1.5),
+            "mouth": int(abs(resting.get("commissure_height_mm", 0.0)) > 2.0),
+        }
+    vol_score = 4 * sum(voluntary.values()) if voluntary else None
+    syn_score = sum(synk.values())
+    rest_score = 5 * sum(resting_pts.values())
+    return {
+        "label": "Estimates from FaceCoach measurements, not a clinician's grading.",
+        "affected_side_used": affected,
+        "eface_like": {
+            "items": eface,
+            "dynamic_score": round(float(np.mean(list(eface.values()))), 1) if eface else None,
+            "rule": "affected ÷ unaffected movement × 100, capped at 100; dynamic score = mean of items",
+        },
+        "sunnybrook_like": {
+            "voluntary_movement": voluntary,
+            "voluntary_score": vol_score,
+            "synkinesis": synk,
+            "synkinesis_score": syn_score,
+            "resting": resting_pts,
+            "resting_score": rest_score,
+            "composite": None if vol_score is None else vol_score - rest_score - syn_score,
+            "rule": "voluntary 1–5 from movement ratio (<10/35/65/90 %); synkinesis 0–3 from eye narrowing "
+            "(10/25/50 %) or mouth movement (1/2/4 mm); resting: eye > 1.5 mm, mouth > 2 mm apart; "
+            "cheek not estimated",
+        },
+    }
+
+
+def build_result(
+    plan: SessionPlan,
+    reps: list[RepScore],
+    interrupted: list[tuple[str, int, float]],
+    affected: str | None,
+    frames: int,
+    frames_with_face: int,
+    resting: dict[str, float] | None = None,
+) -> SessionResult:
+    summaries = []
+    for i, ex in enumerate(plan.steps):
+        mine = [r for r in reps if r.step == i]
+        summaries.append(summarise_exercise(ex, i, mine, sum(1 for e, _, _ in interrupted if e == ex.id), affected))
+    score, parts, why = session_score(summaries, reps)
+    grades = assessment_grades(summaries, reps, affected, resting) if plan.assessment else None
+    warnings = []
+    if frames and frames_with_face == 0:
+        warnings.append("No face was found: nothing could be scored.")
+    if interrupted:
+        warnings.append(f"{len(interrupted)} movement(s) were repeated because your face left the picture.")
+    return SessionResult(
+        plan.id,
+        affected,
+        tuple(summaries),
+        tuple(reps),
+        score,
+        parts,
+        why,
+        grades,
+        frames,
+        frames_with_face,
+        len(interrupted),
+        tuple(warnings),
+    )
+
+
+def with_overrides(plan: SessionPlan, overrides: dict[str, dict[str, Any]]) -> SessionPlan:
+    """The plan with per-exercise tuning (a therapist's reps, holds, rests…) applied."""
+    steps = []
+    for ex in plan.steps:
+        o = overrides.get(ex.id, {})
+        steps.append(replace(ex, **o) if o else ex)
+    return replace(plan, steps=tuple(steps))

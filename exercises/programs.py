@@ -1,0 +1,110 @@
+"""Programs: ordered exercises for one condition, loaded from ``exercises/programs/*.toml``.
+
+A therapist tunes a program for one patient with overrides
+(``{"smile": {"reps": 3, "hold_s": 4}}``) without editing any file.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from coach.errors import ExerciseError
+from coach.session import SessionPlan
+from exercises.registry import _FIELDS, LIBRARY_DIR, load_library
+
+PROGRAMS_DIR = Path(__file__).parent / "programs"
+# What a program step or a therapist may tune, with the allowed range.
+TUNABLE = ("reps", "rise_s", "hold_s", "release_s", "rest_s")
+
+
+@dataclass(frozen=True)
+class Program:
+    """A program as written in its file."""
+
+    id: str
+    name: str
+    for_whom: str
+    description: str
+    steps: tuple[tuple[str, dict[str, Any]], ...]
+    assessment: bool = False
+
+    def plan(self, overrides: dict[str, dict[str, Any]] | None = None, library: Path = LIBRARY_DIR) -> SessionPlan:
+        """The session plan, with the step settings and then ``overrides`` applied."""
+        lib = load_library(library)
+        overrides = overrides or {}
+        check_overrides(overrides, {e for e, _ in self.steps}, f"overrides for '{self.id}'")
+        steps = []
+        for ex_id, settings in self.steps:
+            tuned = {**settings, **overrides.get(ex_id, {})}
+            steps.append(replace(lib[ex_id], **tuned) if tuned else lib[ex_id])
+        return SessionPlan(self.id, self.name, tuple(steps), assessment=self.assessment)
+
+
+def check_overrides(overrides: dict[str, dict[str, Any]], known: set[str], source: str) -> None:
+    """Raise :class:`ExerciseError` for an unknown exercise, field, or an out-of-range value."""
+    for ex_id, fields in overrides.items():
+        if ex_id not in known:
+            raise ExerciseError(f"{source}: exercise '{ex_id}' is not in this program ({', '.join(sorted(known))})")
+        for name, value in fields.items():
+            if name not in TUNABLE:
+                raise ExerciseError(f"{source}: '{ex_id}.{name}' cannot be tuned; allowed: {', '.join(TUNABLE)}")
+            kind, bounds, _ = _FIELDS[name]
+            if isinstance(value, bool) or not isinstance(value, kind):
+                raise ExerciseError(f"{source}: '{ex_id}.{name}' must be a number, got {value!r}")
+            assert bounds is not None
+            if not bounds[0] <= value <= bounds[1]:
+                raise ExerciseError(f"{source}: '{ex_id}.{name}' must be {bounds[0]} to {bounds[1]}, got {value!r}")
+
+
+def parse_program(data: dict[str, Any], source: str, library: Path = LIBRARY_DIR) -> Program:
+    allowed = {"id", "name", "for", "description", "steps", "assessment"}
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ExerciseError(f"{source}: unknown field '{unknown[0]}'; allowed: {', '.join(sorted(allowed))}")
+    for name in ("id", "name", "for", "description"):
+        if not isinstance(data.get(name), str) or not data[name].strip():
+            raise ExerciseError(f"{source}: field '{name}' must be non-empty text")
+    steps_raw = data.get("steps")
+    if not isinstance(steps_raw, list) or not steps_raw:
+        raise ExerciseError(f"{source}: field 'steps' must list at least one [[steps]] table")
+    lib = load_library(library)
+    steps = []
+    for i, st in enumerate(steps_raw, start=1):
+        if not isinstance(st, dict) or not isinstance(st.get("exercise"), str):
+            raise ExerciseError(f"{source}: step {i} needs an 'exercise' id")
+        ex_id = st["exercise"]
+        if ex_id not in lib:
+            raise ExerciseError(f"{source}: step {i}: unknown exercise '{ex_id}'; choose one of: {', '.join(lib)}")
+        settings = {k: v for k, v in st.items() if k != "exercise"}
+        check_overrides({ex_id: settings}, {ex_id}, f"{source}: step {i}")
+        steps.append((ex_id, settings))
+    assessment = data.get("assessment", False)
+    if not isinstance(assessment, bool):
+        raise ExerciseError(f"{source}: field 'assessment' must be true or false")
+    return Program(data["id"], data["name"], data["for"], data["description"].strip(), tuple(steps), assessment)
+
+
+@lru_cache(maxsize=4)
+def load_programs(folder: Path = PROGRAMS_DIR, library: Path = LIBRARY_DIR) -> dict[str, Program]:
+    out: dict[str, Program] = {}
+    for path in sorted(Path(folder).glob("*.toml")):
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as err:
+            raise ExerciseError(f"{path.name}: not valid TOML ({err})") from None
+        prog = parse_program(data, path.name, library)
+        if prog.id in out:
+            raise ExerciseError(f"{path.name}: id '{prog.id}' is used by another program")
+        out[prog.id] = prog
+    return out
+
+
+def get_program(program_id: str, folder: Path = PROGRAMS_DIR) -> Program:
+    progs = load_programs(folder)
+    if program_id not in progs:
+        raise ExerciseError(f"Unknown program '{program_id}'; choose one of: {', '.join(progs)}")
+    return progs[program_id]

@@ -42,6 +42,24 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--model", help="path to face_landmarker.task (default: found automatically)")
     a.add_argument("--json", action="store_true", help="print one JSON object instead of a summary")
 
+    s = sub.add_parser("session", help="replay a recorded guided session through the coach")
+    s.add_argument("video", help="video recorded while following the program's cues from its start")
+    s.add_argument("--program", required=True, help="program id; see `programs`")
+    s.add_argument("--affected-side", choices=["left", "right"], help="the patient's affected side")
+    s.add_argument("--mirrored", action="store_true", help="the video is a mirror (selfie) view")
+    s.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="EXERCISE.FIELD=VALUE",
+        help="tune a step, e.g. smile.reps=3 or smile.hold_s=4 (repeatable)",
+    )
+    s.add_argument("--model", help="path to face_landmarker.task")
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+
+    pr = sub.add_parser("programs", help="list the programs")
+    pr.add_argument("--json", action="store_true", help="print JSON")
+
     e = sub.add_parser("exercises", help="list the exercise library")
     e.add_argument("--json", action="store_true", help="print JSON")
 
@@ -104,6 +122,107 @@ def format_summary(d: dict, exercise_name: str) -> str:
     return "\n".join(lines)
 
 
+def parse_sets(items: Sequence[str]) -> dict[str, dict[str, float | int]]:
+    """``["smile.reps=3", "smile.hold_s=4.5"]`` → ``{"smile": {"reps": 3, "hold_s": 4.5}}``."""
+    out: dict[str, dict[str, float | int]] = {}
+    for item in items:
+        key, eq, raw = item.partition("=")
+        ex_id, dot, name = key.partition(".")
+        if not (eq and dot and ex_id and name):
+            raise FaceCoachError(f"--set {item!r}: write it as EXERCISE.FIELD=VALUE, e.g. smile.reps=3")
+        try:
+            value: float | int = int(raw) if name == "reps" else float(raw)
+        except ValueError:
+            raise FaceCoachError(f"--set {item!r}: {raw!r} is not a number") from None
+        out.setdefault(ex_id, {})[name] = value
+    return out
+
+
+def _session(args: argparse.Namespace, out: TextIO) -> int:
+    from coach.analysis import tracked
+    from coach.model import resolve_model
+    from coach.session import SessionEngine
+    from coach.video import VideoReader
+    from exercises import get_program
+
+    plan = get_program(args.program).plan(parse_sets(args.set))
+    with VideoReader(args.video, mirrored=args.mirrored) as video:
+        model = resolve_model(args.model)
+        with SessionEngine(plan, args.affected_side, model=model) as engine:
+            for t, frame, obs in tracked(video, engine.tracker):
+                engine.update(frame, t, obs)
+            result = engine.result()
+        d = {"source": str(args.video), "fps": round(video.info.fps, 3), **result.to_dict()}
+    if args.json:
+        out.write(json.dumps(d, ensure_ascii=False) + "\n")
+    else:
+        out.write(format_session(d, plan.name) + "\n")
+    return 0
+
+
+def format_session(d: dict, program_name: str) -> str:
+    """A short, plain summary of a session dict."""
+    lines = [f"FaceCoach — {program_name}: {d['source']}"]
+    reps = d["reps"]
+    for ex in d["exercises"]:
+        u = ex["unit"]
+        lines.append(f"  {ex['name']}: {ex['completed']} of {ex['planned']} done")
+        for r in (r for r in reps if r["step"] == ex["step"]):
+            if not r["completed"]:
+                lines.append(f"    rep {r['index']}: no movement seen")
+                continue
+            sym = "–" if r["symmetry_pct"] is None else f"{r['symmetry_pct']:.0f} %"
+            extra = ""
+            syn = r["synkinesis"]
+            if syn["flagged"]:
+                extra += f"  synkinesis ({syn['watch']} {syn['value']:.0f} {syn['unit']})"
+            if r["flags"]:
+                extra += "  " + ", ".join(f.replace("_", " ") for f in r["flags"])
+            lines.append(
+                f"    rep {r['index']}: left {r['peak']['left']:.1f} {u}  right {r['peak']['right']:.1f} {u}  "
+                f"symmetry {sym}{extra}"
+            )
+    if d["score"] is not None:
+        lines.append(f"  Session score: {d['score']} / 100")
+        lines.extend(f"    {w}" for w in d["score_explained"])
+    if d.get("grades"):
+        g = d["grades"]
+        lines.append(f"  {g['label']}")
+        lines.append(f"    eFACE-like dynamic score: {g['eface_like']['dynamic_score']}")
+        sb = g["sunnybrook_like"]
+        lines.append(
+            f"    Sunnybrook-like: voluntary {sb['voluntary_score']}, resting {sb['resting_score']}, "
+            f"synkinesis {sb['synkinesis_score']}, composite {sb['composite']}"
+        )
+    for w in d["warnings"]:
+        lines.append(f"  Note: {w}")
+    return "\n".join(lines)
+
+
+def _programs(args: argparse.Namespace, out: TextIO) -> int:
+    from exercises import load_programs
+
+    progs = load_programs()
+    if args.json:
+        rows = [
+            {
+                "id": p.id,
+                "name": p.name,
+                "for": p.for_whom,
+                "steps": [e for e, _ in p.steps],
+                "assessment": p.assessment,
+            }
+            for p in progs.values()
+        ]
+        out.write(json.dumps(rows, ensure_ascii=False) + "\n")
+        return 0
+    width = max(len(i) for i in progs)
+    for p in progs.values():
+        minutes = p.plan().duration_s / 60
+        out.write(f"{p.id:<{width}}  {p.name} ({len(p.steps)} exercises, about {minutes:.0f} min)\n")
+    return 0
+
+
 def _exercises(args: argparse.Namespace, out: TextIO) -> int:
     from exercises import load_library
 
@@ -153,7 +272,14 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     err = err or sys.stderr
     _quiet_native_logs()
     args = build_parser().parse_args(argv)
-    handlers = {"analyze": _analyze, "exercises": _exercises, "phantom": _phantom, "model": _model}
+    handlers = {
+        "analyze": _analyze,
+        "session": _session,
+        "programs": _programs,
+        "exercises": _exercises,
+        "phantom": _phantom,
+        "model": _model,
+    }
     try:
         return handlers[args.command](args, out)
     except FaceCoachError as e:

@@ -179,3 +179,33 @@ def test_rest_and_release_cues_are_plain_words():
             assert text and len(text) < 400
         assert ex.cue_for(1) == ex.cue_move
     assert get_exercise("ee_oo").cue_for(2) != get_exercise("ee_oo").cue_for(1)
+
+
+@pytest.mark.slow
+def test_cli_replays_a_program_with_tuning(phantom_video):
+    from tests.test_cli import run_cli
+
+    sets = {"bite_smile": {"reps": 1}, "smile": {"reps": 2}, "symmetry_hold": {"reps": 1}}
+    tuned = {k: {**v, **FAST} for k, v in sets.items()}
+    plan = get_program("masseteric").plan(tuned)
+    spec = session_phantom(
+        plan,
+        {"bite_smile": Performance(5.0, 2.5), "smile": Performance(3.0, 1.5), "symmetry_hold": Performance(3.0, 2.7)},
+    )
+    path = phantom_video(spec, "masseteric-session")
+    args = [f"--set={ex}.{k}={v}" for ex, fields in tuned.items() for k, v in fields.items()]
+    proc = run_cli("session", path, "--program", "masseteric", "--json", *args)
+    assert proc.returncode == 0, proc.stderr
+    d = json.loads(proc.stdout)
+    assert d["program"] == "masseteric"
+    assert [(e["exercise"], e["completed"], e["planned"]) for e in d["exercises"]] == [
+        ("bite_smile", 1, 1),
+        ("smile", 2, 2),
+        ("symmetry_hold", 1, 1),
+    ]
+    sym = {r["exercise"]: r["symmetry_pct"] for r in d["reps"]}
+    assert sym["bite_smile"] == pytest.approx(50, abs=6)
+    assert sym["symmetry_hold"] == pytest.approx(90, abs=6)
+    assert 0 <= d["score"] <= 100 and d["score_explained"]
+    human = run_cli("session", path, "--program", "masseteric", *args)
+    assert "Session score" in human.stdout and "Bite and smile: 1 of 1 done" in human.stdout

@@ -6,7 +6,6 @@ A therapist tunes a program for one patient with overrides
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Any
 
 from coach.errors import ExerciseError
 from coach.session import SessionPlan
-from exercises.registry import _FIELDS, LIBRARY_DIR, load_library
+from exercises.registry import _FIELDS, LIBRARY_DIR, load_folder, load_library, lookup
 
 PROGRAMS_DIR = Path(__file__).parent / "programs"
 # What a program step or a therapist may tune, with the allowed range.
@@ -90,21 +89,10 @@ def parse_program(data: dict[str, Any], source: str, library: Path = LIBRARY_DIR
 
 @lru_cache(maxsize=4)
 def load_programs(folder: Path = PROGRAMS_DIR, library: Path = LIBRARY_DIR) -> dict[str, Program]:
-    out: dict[str, Program] = {}
-    for path in sorted(Path(folder).glob("*.toml")):
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as err:
-            raise ExerciseError(f"{path.name}: not valid TOML ({err})") from None
-        prog = parse_program(data, path.name, library)
-        if prog.id in out:
-            raise ExerciseError(f"{path.name}: id '{prog.id}' is used by another program")
-        out[prog.id] = prog
-    return out
+    """Every program in ``folder``, by id, in file-name order."""
+    return load_folder(folder, lambda data, name: parse_program(data, name, library), "program")
 
 
 def get_program(program_id: str, folder: Path = PROGRAMS_DIR) -> Program:
-    progs = load_programs(folder)
-    if program_id not in progs:
-        raise ExerciseError(f"Unknown program '{program_id}'; choose one of: {', '.join(progs)}")
-    return progs[program_id]
+    """One program by id, or an :class:`ExerciseError` listing the ids there are."""
+    return lookup(load_programs(folder), program_id, "program")

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from coach.errors import ExerciseError
 from coach.exercise import MEASURES, WATCH_POINTS, ExerciseSpec
 
 LIBRARY_DIR = Path(__file__).parent / "library"
+T = TypeVar("T")
 
 # field → (type, (low, high) or None, required)
 _FIELDS: dict[str, tuple[type | tuple[type, ...], tuple[float, float] | None, bool]] = {
@@ -77,32 +79,46 @@ def parse_exercise(data: dict[str, Any], source: str) -> ExerciseSpec:
         raise ExerciseError(f"{source}: {err}") from None
 
 
-def load_file(path: Path) -> ExerciseSpec:
-    """Read one exercise file."""
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML data file as a dict, or an :class:`ExerciseError` naming the file."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as err:
         raise ExerciseError(f"{path.name}: cannot be read ({err})") from None
     except tomllib.TOMLDecodeError as err:
         raise ExerciseError(f"{path.name}: not valid TOML ({err})") from None
-    return parse_exercise(data, path.name)
+
+
+def load_folder(folder: Path, parse: Callable[[dict[str, Any], str], T], kind: str) -> dict[str, T]:
+    """Every ``*.toml`` in ``folder`` parsed by ``parse``, by id, in file-name order; ids must be unique."""
+    out: dict[str, T] = {}
+    for path in sorted(Path(folder).glob("*.toml")):
+        item = parse(read_toml(path), path.name)
+        item_id = item.id  # type: ignore[attr-defined]
+        if item_id in out:
+            raise ExerciseError(f"{path.name}: id '{item_id}' is used by another {kind}")
+        out[item_id] = item
+    return out
+
+
+def lookup(items: dict[str, T], item_id: str, kind: str) -> T:
+    """``items[item_id]``, or an :class:`ExerciseError` listing the ids there are."""
+    if item_id not in items:
+        raise ExerciseError(f"Unknown {kind} '{item_id}'; choose one of: {', '.join(items)}")
+    return items[item_id]
+
+
+def load_file(path: Path) -> ExerciseSpec:
+    """Read one exercise file."""
+    return parse_exercise(read_toml(path), path.name)
 
 
 @lru_cache(maxsize=4)
 def load_library(folder: Path = LIBRARY_DIR) -> dict[str, ExerciseSpec]:
     """Every exercise in ``folder``, by id, in file-name order."""
-    out: dict[str, ExerciseSpec] = {}
-    for path in sorted(Path(folder).glob("*.toml")):
-        spec = load_file(path)
-        if spec.id in out:
-            raise ExerciseError(f"{path.name}: id '{spec.id}' is used by another exercise")
-        out[spec.id] = spec
-    return out
+    return load_folder(folder, parse_exercise, "exercise")
 
 
 def get_exercise(exercise_id: str, folder: Path = LIBRARY_DIR) -> ExerciseSpec:
     """One exercise by id, or an :class:`ExerciseError` listing the ids there are."""
-    lib = load_library(folder)
-    if exercise_id not in lib:
-        raise ExerciseError(f"Unknown exercise '{exercise_id}'; choose one of: {', '.join(lib)}")
-    return lib[exercise_id]
+    return lookup(load_library(folder), exercise_id, "exercise")

@@ -25,6 +25,7 @@ from coach.measures.sides import PerSide
 from coach.measures.symmetry import symmetry_pct, weaker_side
 from coach.model import ModelFile
 from coach.observation import FaceObservation
+from coach.series import RepSeries
 from coach.tracking import FaceTracker
 
 BASELINE = "baseline"
@@ -177,13 +178,19 @@ class RepScore:
 
 @dataclass(frozen=True)
 class SessionUpdate:
-    """What one frame produced."""
+    """What one frame produced.
+
+    Attributes:
+        completed: reps scored at this frame.
+        completed_series: their per-frame series, one per rep of ``completed``, in order.
+    """
 
     t_s: float
     cue: Cue
     feedback: LiveFeedback
     measures: FrameMeasures
     completed: tuple[RepScore, ...] = ()
+    completed_series: tuple[RepSeries, ...] = ()
 
 
 @dataclass
@@ -238,6 +245,7 @@ class SessionEngine:
         self.pause_after_s = pause_after_s
         self.resume_rest_s = resume_rest_s
         self.reps: list[RepScore] = []
+        self.series: list[RepSeries] = []
         self.interrupted: list[tuple[str, int, float]] = []
         self.last_observation: FaceObservation | None = None
         self.frames = 0
@@ -303,8 +311,11 @@ class SessionEngine:
         frame = self._frame_of(fm)
         if self._phase in (MOVE, HOLD, RELEASE, REST) and not self._scored:
             self._buffer.append(frame)
+        n_series = len(self.series)
         self._advance(t_s, fm, completed)
-        return SessionUpdate(t_s, self._cue(t_s), self._feedback(fm, frame), fm, tuple(completed))
+        return SessionUpdate(
+            t_s, self._cue(t_s), self._feedback(fm, frame), fm, tuple(completed), tuple(self.series[n_series:])
+        )
 
     def _frame_of(self, fm: FrameMeasures) -> _Frame:
         ex = self.exercise
@@ -414,10 +425,11 @@ class SessionEngine:
         self._scored = True
         ex = self.exercise
         rep = score_rep(ex, self._step, self._rep, self._rep_start, self._buffer, self.affected_side)
-        self._buffer = []
         if rep is not None:
             self.reps.append(rep)
+            self.series.append(rep_series(ex, self._step, self._rep, self._rep_start, self._buffer))
             completed.append(rep)
+        self._buffer = []
 
     # -- what the patient sees ----------------------------------------------------
     def _cue(self, t: float) -> Cue:
@@ -506,6 +518,19 @@ class SessionEngine:
             self.frames_with_face,
             self._first_resting,
         )
+
+
+def rep_series(ex: ExerciseSpec, step: int, index: int, move_start: float, frames: list[_Frame]) -> RepSeries:
+    """The per-frame series of one rep, times from ``move_start`` (see :class:`RepSeries`)."""
+    nan = float("nan")
+    t = [f.t_s - move_start for f in frames]
+    val = [(nan, nan) if f.values is None else (f.values.left, f.values.right) for f in frames]
+    eye = [(nan, nan) if f.narrowing is None else (f.narrowing.left, f.narrowing.right) for f in frames]
+    v = np.array(val, dtype=np.float32).reshape(-1, 2)
+    e = np.array(eye, dtype=np.float32).reshape(-1, 2)
+    return RepSeries(
+        ex.id, step, index, np.array(t, np.float32), v[:, 0], v[:, 1], e[:, 0], e[:, 1], ex.measure_def.unit
+    )
 
 
 def _first_crossing(frames: list[_Frame], side: str, level: float, t0: float, above: bool) -> float | None:

@@ -1,13 +1,13 @@
-"""FaceCoach app: try the virtual patient, or measure a video of yourself.
+"""FaceCoach app: guided facial exercises, progress, and the therapist's dashboard.
 
-Run with ``streamlit run ui/app.py``. No camera or set-up is needed for the demo.
+Run with ``streamlit run ui/app.py``. No camera or set-up is needed: a virtual
+patient can do the exercises, and the records start with a demo patient.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 os.environ.setdefault("GLOG_minloglevel", "2")
@@ -15,140 +15,28 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import streamlit as st  # noqa: E402
 
-from coach.analysis import Analyzer  # noqa: E402
-from coach.errors import FaceCoachError  # noqa: E402
-from coach.model import ModelFile, resolve_model  # noqa: E402
-from coach.phantom import PhantomRenderer, Schedule, smile_phantom  # noqa: E402
-from coach.results import AnalysisResult  # noqa: E402
-from coach.video import VideoReader  # noqa: E402
-from exercises import get_exercise  # noqa: E402
-from ui.annotate import annotate  # noqa: E402
+from ui import context  # noqa: E402
 
-MAX_UPLOAD_MB = 200
-
-
-@st.cache_resource(show_spinner=False)
-def load_model() -> ModelFile:
-    return resolve_model()
-
-
-def run_analysis(frames, n_frames: int, fps: float, source: str, affected: str | None) -> AnalysisResult:
-    """Score a stream of frames, showing progress and the strongest moment."""
-    exercise = get_exercise("smile")
-    bar = st.progress(0.0, text="Watching the video…")
-    best = (-1.0, None)
-    with Analyzer(exercise, affected, model=load_model()) as an:
-        last_t = 0.0
-        for i, (t, frame) in enumerate(frames):
-            fm, _ = an.update(frame, t)
-            last_t = t
-            exc = fm.excursion_mm()
-            if exc is not None and max(exc.left, exc.right) > best[0]:
-                best = (max(exc.left, exc.right), annotate(frame, an.last_observation, fm))
-            if n_frames and i % 10 == 0:
-                bar.progress(min(1.0, i / n_frames), text="Watching the video…")
-        result = an.result(source, fps, last_t + 1.0 / fps if an.frames else 0.0)
-    bar.empty()
-    if best[1] is not None:
-        st.image(best[1], caption="The biggest moment of your smile (shown as a mirror).", width=480)
-    return result
-
-
-def show_result(result: AnalysisResult) -> None:
-    s = result.summary
-    if not result.reps:
-        st.warning("No smiles were found to score. " + " ".join(result.warnings))
-        return
-    st.subheader(f"{len(result.reps)} smile{'s' if len(result.reps) != 1 else ''} scored")
-    c1, c2, c3 = st.columns(3)
-    c1.metric("Left side moved", f"{s.excursion_mm.left:.1f} mm")
-    c2.metric("Right side moved", f"{s.excursion_mm.right:.1f} mm")
-    c3.metric("Symmetry", "–" if s.symmetry_pct is None else f"{s.symmetry_pct:.0f} %")
-    if s.weaker_side:
-        st.write(f"Your **{s.weaker_side}** side moved less. Small, slow, even smiles help it catch up.")
-    else:
-        st.write("Both sides moved about the same. Well done.")
-    rows = [
-        {
-            "Smile": r.index,
-            "From (s)": round(r.start_s, 1),
-            "To (s)": round(r.end_s, 1),
-            "Left (mm)": round(r.excursion_mm.left, 1),
-            "Right (mm)": round(r.excursion_mm.right, 1),
-            "Symmetry (%)": None if r.symmetry_pct is None else round(r.symmetry_pct),
-        }
-        for r in result.reps
-    ]
-    st.dataframe(rows, hide_index=True)
-    st.bar_chart(
-        {"Left (mm)": [r["Left (mm)"] for r in rows], "Right (mm)": [r["Right (mm)"] for r in rows]},
-        stack=False,
-    )
-    for w in result.warnings:
-        st.info(w)
-
-
-def demo_tab() -> None:
-    st.write(
-        "Meet our virtual patient. Choose how much each side of her mouth moves, "
-        "and FaceCoach will measure it the same way it measures you."
-    )
-    c1, c2, c3 = st.columns(3)
-    left = c1.slider("Her left side (mm)", 0.0, 10.0, 4.0, 0.5, key="demo_left")
-    right = c2.slider("Her right side (mm)", 0.0, 10.0, 2.0, 0.5, key="demo_right")
-    reps = c3.number_input("Smiles", 1, 5, 2, key="demo_reps")
-    if st.button("Watch her smile", type="primary", key="demo_run"):
-        spec = smile_phantom(
-            left, right, schedule=Schedule(lead_in_s=1.2, rise_s=0.8, hold_s=1.5, release_s=0.8, rest_s=1.0, reps=reps)
-        )
-        result = run_analysis(PhantomRenderer(spec).frames(), spec.n_frames, spec.fps, "virtual patient", None)
-        st.session_state["demo_result"] = result
-    if "demo_result" in st.session_state:
-        show_result(st.session_state["demo_result"])
-
-
-def upload_tab() -> None:
-    st.write(
-        "Film yourself facing the camera: rest for a second, then smile gently a few times, "
-        "relaxing in between. Your video is measured on this computer and not kept."
-    )
-    affected = st.radio("Which side is affected?", ["Not sure", "Left", "Right"], horizontal=True, key="affected")
-    up = st.file_uploader("Your video", type=["mp4", "mov", "avi", "webm", "mkv", "y4m"], key="upload")
-    if up is None:
-        return
-    if up.size > MAX_UPLOAD_MB * 1024 * 1024:
-        st.error(f"That video is too large. Please use one under {MAX_UPLOAD_MB} MB.")
-        return
-    side = None if affected == "Not sure" else affected.lower()
-    # OpenCV reads from a file: it lives in a private temporary folder only
-    # while it is measured, and is deleted straight after.
-    with tempfile.TemporaryDirectory(prefix="facecoach-") as tmp:
-        path = Path(tmp) / ("upload" + Path(up.name).suffix.lower())
-        path.write_bytes(up.getbuffer())
-        try:
-            with VideoReader(path) as video:
-                info = video.info
-                result = run_analysis(iter(video), info.frame_count, info.fps, up.name, side)
-        except FaceCoachError as err:
-            st.error(f"Sorry, we could not use that video. {err}.")
-            return
-    show_result(result)
 
 
 def main() -> None:
-    st.set_page_config(page_title="FaceCoach", page_icon="🙂", layout="centered")
-    st.title("FaceCoach")
-    st.caption("Gentle, even facial exercises, measured side by side.")
-    try:
-        load_model()
-    except FaceCoachError as err:
-        st.error(str(err))
-        st.stop()
-    demo, mine = st.tabs(["Try the virtual patient", "Measure my video"])
-    with demo:
-        demo_tab()
-    with mine:
-        upload_tab()
+    st.set_page_config(page_title="FaceCoach", page_icon="🙂", layout="wide")
+    context.store()
+    pages = {
+        "Practise": [
+            st.Page("views/today.py", title="Today", icon="🏠", default=True),
+            st.Page("views/coach.py", title="Coach", icon="🎥"),
+            st.Page("views/progress.py", title="My progress", icon="📈"),
+            st.Page("views/measure.py", title="Measure a video", icon="📼"),
+        ],
+        "Therapist": [
+            st.Page("views/therapist.py", title="Patients", icon="🩺"),
+        ],
+    }
+    nav = st.navigation(pages)
+    st.sidebar.caption("FaceCoach supports therapy; it does not diagnose. Its grades are estimates.")
+    context.patient_picker()
+    nav.run()
 
 
 main()

@@ -1,0 +1,6 @@
+"""FaceCoach's records: patients, programs, sessions, reps (SQLAlchemy 2; SQLite or PostgreSQL)."""
+
+from coach.store.db import StoreError, data_dir, default_url
+from coach.store.repo import Store, streak_days
+
+__all__ = ["Store", "StoreError", "data_dir", "default_url", "streak_days"]

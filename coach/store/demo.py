@@ -1,0 +1,139 @@
+"""The demo clinic: a therapist and a patient with six weeks of example practice.
+
+So the progress pages and the therapist dashboard have something to show on a
+fresh install. The example sessions are *performances* made up here (a left
+side that slowly recovers, with day-to-day noise and missed days) and then
+scored by the real engine code (:func:`coach.session.score_rep`,
+:func:`coach.session.build_result`); they are stored with ``source="demo"`` and
+the patient is marked as a demo patient, so they are never mistaken for a
+person's data.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+import numpy as np
+
+from coach.exercise import ExerciseSpec
+from coach.measures.sides import PerSide
+from coach.series import RepSeries
+from coach.session import HOLD, MOVE, RELEASE, REST, SessionPlan, _Frame, build_result, score_rep
+from coach.store.repo import Store
+
+DEMO_THERAPIST = "Sam Rivera (demo therapist)"
+DEMO_PATIENT = "Alex Demo (example patient)"
+DEMO_SIDE = "left"
+SERIES_FPS = 15.0
+
+
+def _level(t: float, ex: ExerciseSpec, delay: float = 0.0) -> float:
+    t -= delay
+    if t <= 0:
+        return 0.0
+    if t < ex.rise_s:
+        x = t / ex.rise_s
+        return x * x * (3 - 2 * x)
+    if t < ex.rise_s + ex.hold_s:
+        return 1.0
+    x = (t - ex.rise_s - ex.hold_s) / ex.release_s
+    return 0.0 if x >= 1 else 1.0 - x * x * (3 - 2 * x)
+
+
+def performance_frames(
+    ex: ExerciseSpec, strong: float, weak_ratio: float, weak_side: str, lag_s: float, eye_pct: float, rng
+) -> list[_Frame]:
+    """One made-up rep: both sides rise, hold and release; the weak side moves ``weak_ratio`` as much, later."""
+    total = ex.rise_s + ex.hold_s + ex.release_s + 0.6
+    out = []
+    for i in range(int(total * SERIES_FPS)):
+        t = i / SERIES_FPS
+        phase = MOVE if t < ex.rise_s else HOLD if t < ex.rise_s + ex.hold_s else RELEASE
+        if t >= ex.rise_s + ex.hold_s + ex.release_s:
+            phase = REST
+        noise = rng.normal(0.0, 0.04 * max(strong, 0.5), 2)
+        vals = {
+            weak_side: max(0.0, strong * weak_ratio * _level(t, ex, lag_s) + noise[0]),
+            ("right" if weak_side == "left" else "left"): max(0.0, strong * _level(t, ex) + noise[1]),
+        }
+        value = PerSide(vals["left"], vals["right"])
+        move = PerSide((0.8 * value.left, 0.6 * value.left), (0.8 * value.right, 0.6 * value.right))
+        narrowing = None
+        mouth = None
+        if ex.watch == "eye":
+            narrowing = PerSide(*((eye_pct if s == weak_side else 3.0) * _level(t, ex) for s in ("left", "right")))
+        elif ex.watch == "mouth":
+            mouth = PerSide(*((0.6 if s == weak_side else 0.2) * _level(t, ex) for s in ("left", "right")))
+        out.append(_Frame(t, phase, value, move if ex.measure == "mouth_corner" else None, narrowing, mouth, 0.9))
+    return out
+
+
+def series_of(frames: list[_Frame], ex: ExerciseSpec, step: int, index: int) -> RepSeries:
+    nan = np.float32(np.nan)
+
+    def col(get) -> np.ndarray:
+        return np.array([get(f) for f in frames], dtype=np.float32)
+
+    return RepSeries(
+        exercise_id=ex.id,
+        step=step,
+        index=index,
+        t_s=col(lambda f: f.t_s),
+        left=col(lambda f: f.values.left if f.values else nan),
+        right=col(lambda f: f.values.right if f.values else nan),
+        eye_left=col(lambda f: f.narrowing.left if f.narrowing else nan),
+        eye_right=col(lambda f: f.narrowing.right if f.narrowing else nan),
+        unit=ex.measure_def.unit,
+    )
+
+
+def seed_demo(store: Store, plan: SessionPlan, program_id: str, days: int = 42, today: date | None = None) -> int:
+    """Create the demo therapist and patient with ``days`` of example history, once.
+
+    Returns:
+        The demo patient's id (the existing one if the demo was seeded before).
+    """
+    existing = store.demo_patient()
+    if existing is not None:
+        return existing.id
+    today = today or datetime.now().date()
+    rng = np.random.default_rng(20261124)
+    tid = store.add_therapist(DEMO_THERAPIST, is_demo=True)
+    pid = store.add_patient(
+        DEMO_PATIENT,
+        affected_side=DEMO_SIDE,
+        condition="Bell's palsy",
+        therapist_id=tid,
+        is_demo=True,
+    )
+    store.assign_program(pid, program_id, therapist_id=tid)
+    store.add_note(
+        pid,
+        "Example note: left side slowly returning. Keep the smiles small; watch the left eye during smiles.",
+        therapist_id=tid,
+    )
+    for d in range(days, 0, -1):
+        day = today - timedelta(days=d)
+        if rng.random() < 0.18:  # missed days
+            continue
+        progress = (days - d) / max(1, days - 1)
+        ratio_mean = 0.35 + 0.45 * progress
+        started = datetime.combine(day, time(18, 0)) + timedelta(minutes=int(rng.integers(0, 180)))
+        sid = store.start_session(pid, program_id, source="demo", affected_side=DEMO_SIDE, started_at=started)
+        reps = []
+        for step, ex in enumerate(plan.steps):
+            for index in range(1, ex.reps + 1):
+                strong = ex.target * float(rng.uniform(0.9, 1.15))
+                ratio = float(np.clip(rng.normal(ratio_mean, 0.06), 0.05, 1.0))
+                lag = float(abs(rng.normal(0.35 * (1 - progress), 0.08)))
+                eye = float(max(0.0, rng.normal(22.0 * (1 - progress), 5.0)))
+                frames = performance_frames(ex, strong, ratio, DEMO_SIDE, lag, eye, rng)
+                rep = score_rep(ex, step, index, 0.0, frames, DEMO_SIDE)
+                if rep is None:
+                    continue
+                reps.append(rep)
+                store.add_rep(sid, rep, series_of(frames, ex, step, index))
+        n = sum(r.frames for r in reps)
+        result = build_result(plan, reps, [], DEMO_SIDE, n, n)
+        store.finish_session(sid, result)
+    return pid

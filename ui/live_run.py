@@ -1,0 +1,176 @@
+"""One live practice session, wired to the records: frames in, pictures out, reps saved as they happen.
+
+No Streamlit here: the video callback thread and the demo thread call it, the
+page only reads :meth:`LiveRun.snapshot`. So it can be tested without a browser.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from coach.live import LiveCoach, LiveSnapshot
+from coach.model import ModelFile
+from coach.phantom import PhantomSpec
+from coach.series import RepSeries
+from coach.session import RepScore, SessionPlan, SessionResult
+from coach.session_phantom import Performance, session_phantom
+from coach.store.repo import Store
+from ui.overlay import draw_overlay, draw_simple_face
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """What the patient chose for this session."""
+
+    patient_id: int
+    program_id: str
+    plan: SessionPlan
+    affected_side: str | None
+    source: str  # "camera" or "demo"
+    overrides: dict[str, dict[str, Any]]
+    mirror: bool = True
+    simple_face: bool = False
+
+
+class LiveRun:
+    """A session in progress: the coach, its database session, and the last picture shown.
+
+    The database session is opened with the first frame (pressing start without
+    a camera leaves no empty session), each rep is saved the moment it is
+    scored, and the session is closed when the program ends or :meth:`stop` is called.
+    """
+
+    def __init__(self, store: Store, settings: RunSettings, model: ModelFile | None = None) -> None:
+        self.store = store
+        self.settings = settings
+        self.session_id: int | None = None
+        self.save_error: str | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+        self._image: np.ndarray | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self.coach = LiveCoach(
+            settings.plan,
+            settings.affected_side,
+            model=model,
+            on_rep=self._save_rep,
+            on_finish=self._save_result,
+        )
+
+    # -- records -------------------------------------------------------------------
+    def _open(self) -> None:
+        if self.session_id is None:
+            s = self.settings
+            self.session_id = self.store.start_session(
+                s.patient_id, s.program_id, s.source, s.affected_side, s.overrides
+            )
+
+    def _save_rep(self, rep: RepScore, series: RepSeries) -> None:
+        with self._lock:
+            self._open()
+            assert self.session_id is not None
+            self.store.add_rep(self.session_id, rep, series)
+
+    def _save_result(self, result: SessionResult) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            if self.session_id is None and not result.reps:
+                return  # nothing happened: keep no empty session
+            self._open()
+            assert self.session_id is not None
+            stopped = not self.coach.engine.done
+            self.store.finish_session(self.session_id, result, stopped=stopped)
+
+    # -- frames ---------------------------------------------------------------------
+    def on_frame(self, frame_rgb: np.ndarray, t_s: float) -> np.ndarray:
+        """Process one camera frame (from the video thread) and return what the patient sees."""
+        if self.session_id is None and not self._closed:
+            with self._lock:
+                self._open()
+        self.coach.process(frame_rgb, t_s)
+        image = self.draw(frame_rgb)
+        self._image = image
+        return image
+
+    def draw(self, frame_rgb: np.ndarray) -> np.ndarray:
+        snap = self.coach.snapshot()
+        if self.settings.simple_face:
+            h, w = frame_rgb.shape[:2]
+            return draw_simple_face(snap, (w, h), mirror=self.settings.mirror)
+        return draw_overlay(frame_rgb, snap, mirror=self.settings.mirror)
+
+    @property
+    def image(self) -> np.ndarray | None:
+        """The last picture shown (for the demo's display)."""
+        return self._image
+
+    def snapshot(self) -> LiveSnapshot:
+        return self.coach.snapshot()
+
+    @property
+    def finished(self) -> bool:
+        return self._closed
+
+    def stop(self) -> SessionResult:
+        """End now (the patient pressed stop, or the page went away). Safe to call twice."""
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=10)
+        return self.coach.finish()
+
+    # -- the virtual patient ------------------------------------------------------------
+    def start_demo(self, spec: PhantomSpec, speed: float = 1.0, on_end: Callable[[], None] | None = None) -> None:
+        """Play the virtual patient through this run on a background thread, in real time."""
+        from coach.demo import play_phantom
+
+        def work() -> None:
+            try:
+                play_phantom(spec, self.coach, self._stop, speed, on_frame=self._demo_frame)
+            finally:
+                if not self._stop.is_set():
+                    self.coach.finish()
+                if on_end is not None:
+                    on_end()
+
+        with self._lock:
+            self._open()
+        self._thread = threading.Thread(target=work, name="facecoach-demo", daemon=True)
+        self._thread.start()
+
+    def _demo_frame(self, frame: np.ndarray, _update: object) -> None:
+        self._image = self.draw(frame)
+
+    @property
+    def demo_running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+
+def virtual_patient(
+    plan: SessionPlan, affected_side: str | None, ratio: float = 0.5, eye_pct: float = 25.0
+) -> PhantomSpec:
+    """A virtual patient doing ``plan``: the affected side moves ``ratio`` as much, and its eye narrows a little.
+
+    Amounts are each exercise's target (in its own unit), so the bars fill as the coach intends.
+    """
+    weak = affected_side or "left"
+    perfs = {}
+    for ex in plan.steps:
+        strong = ex.target if ex.target > 0 else 3 * ex.on_mm
+        amounts = {weak: strong * ratio, ("right" if weak == "left" else "left"): strong}
+        eye = {weak: eye_pct} if ex.watch == "eye" else {}
+        perfs[ex.id] = Performance(amounts["left"], amounts["right"], eye_narrowing_pct=eye)
+    return session_phantom(plan, perfs)
+
+
+def now_s() -> float:
+    """A monotonic clock for camera frames that carry no timestamp."""
+    return time.monotonic()

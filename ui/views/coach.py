@@ -1,0 +1,283 @@
+"""Coach: a guided session, live, with the camera or with the virtual patient.
+
+The camera's frames go from the browser to a worker thread (streamlit-webrtc);
+the coach runs there and draws on each frame. This page only reads the coach's
+snapshot. Reps are saved as they are scored.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import threading
+from dataclasses import replace
+
+import streamlit as st
+import streamlit.components.v1 as components
+
+from coach.errors import FaceCoachError
+from coach.live import LiveSnapshot
+from coach.session import HOLD, SessionPlan
+from exercises import get_program, load_library
+from ui import context
+from ui.live_run import LiveRun, RunSettings, now_s, virtual_patient
+
+QUICK_REPS = 3
+SOURCES = {"camera": "My camera", "demo": "The virtual patient (no camera needed)"}
+
+
+class RunSlot:
+    """Holds the current run for this browser tab; the video thread reads it.
+
+    The factory is replaced on every page run with the patient's current choices,
+    so a new run (after stop) starts with what the page shows.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.run: LiveRun | None = None
+        self.last: LiveRun | None = None
+        self.factory = None
+
+    def frame(self, img, t_s: float):
+        with self.lock:
+            if self.run is None or self.run.finished:
+                if self.run is not None:
+                    self.last = self.run
+                self.run = self.factory() if self.factory is not None else None
+            run = self.run
+        if run is None:
+            return img
+        return run.on_frame(img, t_s)
+
+    def stop(self) -> None:
+        with self.lock:
+            run, self.run = self.run, None
+        if run is not None:
+            run.stop()
+            self.last = run
+
+
+def _slot() -> RunSlot:
+    if "coach_slot" not in st.session_state:
+        st.session_state["coach_slot"] = RunSlot()
+    return st.session_state["coach_slot"]
+
+
+def _settings(patient, source: str, simple_face: bool, mirror: bool) -> RunSettings | None:
+    choice = st.session_state.get("coach_plan_choice", "quick")
+    assignment = context.store().assignment(patient.id)
+    if choice == "program" and assignment is not None:
+        try:
+            plan = get_program(assignment.program_id).plan(assignment.overrides)
+        except FaceCoachError as err:
+            st.error(f"Your program could not be loaded ({err}). Please tell your therapist.")
+            return None
+        return RunSettings(
+            patient.id,
+            assignment.program_id,
+            plan,
+            patient.affected_side,
+            source,
+            assignment.overrides,
+            mirror,
+            simple_face,
+        )
+    lib = load_library()
+    ex_id = st.session_state.get("coach_exercise", "smile")
+    ex_id = ex_id if ex_id in lib else "smile"
+    ex = lib[ex_id]
+    plan = SessionPlan(ex_id, ex.name, (replace(ex, reps=QUICK_REPS),))
+    return RunSettings(
+        patient.id, ex_id, plan, patient.affected_side, source, {ex_id: {"reps": QUICK_REPS}}, mirror, simple_face
+    )
+
+
+def _status(snap: LiveSnapshot, run: LiveRun) -> None:
+    """The words under the picture: what to do, how each side is doing, what was scored."""
+    cue = snap.cue
+    if cue is None:
+        st.info("Getting ready… look at the camera.")
+        return
+    text = html.escape(cue.text)
+    st.markdown(f"<div style='font-size:2.1rem;font-weight:600;line-height:1.2'>{text}</div>", unsafe_allow_html=True)
+    st.caption(f"{cue.exercise_name} · {min(cue.rep, cue.reps)} of {cue.reps}")
+    fb = snap.feedback
+    if fb is not None and fb.progress is not None and cue.phase in ("move", HOLD):
+        c1, c2 = st.columns(2)
+        c1.progress(min(1.0, max(0.0, fb.progress.left)), text="Left side")
+        c2.progress(min(1.0, max(0.0, fb.progress.right)), text="Right side")
+    if fb is not None:
+        for m in fb.messages:
+            st.warning(m)
+    if snap.brightness is not None and snap.brightness < 45:
+        st.warning("It's a bit dark. More light on your face helps.")
+    if run.save_error or snap.warnings:
+        st.error("Some results could not be saved. They are kept on screen; please tell your therapist.")
+    done = [r for r in snap.reps if r.completed]
+    if snap.reps:
+        st.write(f"**{len(done)}** movement{'s' if len(done) != 1 else ''} scored so far.")
+    if st.session_state.get("coach_speak") and cue.phase != HOLD:
+        _speak(cue.text)
+
+
+def _speak(text: str) -> None:
+    """Say a new cue aloud in the browser (once per cue)."""
+    if st.session_state.get("coach_last_spoken") == text:
+        return
+    st.session_state["coach_last_spoken"] = text
+    components.html(
+        "<script>const u=new SpeechSynthesisUtterance(" + json.dumps(text) + ");u.rate=0.9;"
+        "window.parent.speechSynthesis.cancel();window.parent.speechSynthesis.speak(u);</script>",
+        height=0,
+    )
+
+
+def _summary(run: LiveRun) -> None:
+    snap = run.snapshot()
+    result = snap.result
+    if result is None:
+        return
+    names = context.exercise_names()
+    st.subheader("Well done!" if result.score is not None else "Session ended")
+    if result.score is not None:
+        st.metric("Today's score", f"{result.score} / 100")
+        for line in result.score_explained:
+            st.write("• " + line)
+    for e in result.exercises:
+        if e.completed == 0:
+            continue
+        sym = "" if e.symmetry_pct is None else f", {e.symmetry_pct:.0f} % even"
+        weaker = f" Your {e.weaker_side} side moved less." if e.weaker_side else " Both sides moved about the same."
+        st.write(
+            f"**{names.get(e.exercise_id, e.name)}**: {e.completed} of {e.planned} done{sym}.{weaker}"
+            + (f" Your eye or mouth joined in {e.synkinesis_reps} time(s)." if e.synkinesis_reps else "")
+        )
+    for w in result.warnings:
+        st.info(w)
+    if not result.reps:
+        st.info("Nothing was scored this time. Make sure your face is in the picture, then try again.")
+
+
+st.title("Coach")
+patient = context.current_patient()
+if patient is None:
+    st.info("There are no patients yet. A therapist can add one on the **Patients** page.")
+    st.stop()
+model = context.model()
+store = context.store()
+slot = _slot()
+busy = slot.run is not None and not slot.run.finished
+
+c1, c2 = st.columns([3, 2])
+with c1:
+    st.radio(
+        "What to practise",
+        ["quick", "program"],
+        format_func=lambda c: "Today's program" if c == "program" else "One exercise",
+        horizontal=True,
+        key="coach_plan_choice",
+        disabled=busy,
+    )
+    if st.session_state.get("coach_plan_choice", "quick") == "quick":
+        lib = load_library()
+        st.selectbox(
+            "Exercise",
+            list(lib),
+            index=list(lib).index("smile"),
+            format_func=lambda e: f"{lib[e].name} ({QUICK_REPS} times)",
+            key="coach_exercise",
+            disabled=busy,
+        )
+    source = st.radio(
+        "Who is doing it",
+        list(SOURCES),
+        format_func=SOURCES.get,
+        horizontal=True,
+        key="coach_source",
+        disabled=busy,
+    )
+with c2:
+    simple_face = st.toggle("Show a simple face instead of my video", key="coach_simple_face")
+    mirror = st.toggle("Show as a mirror", value=True, key="coach_mirror")
+    st.toggle("Speak the cues", key="coach_speak")
+
+settings = _settings(patient, source, simple_face, mirror)
+if settings is None:
+    st.stop()
+slot.factory = lambda: LiveRun(store, settings, model)
+
+if source == "camera":
+    st.caption(
+        "Press **START** and allow the camera. Sit at arm's length, face the camera, in good light. "
+        "Your video stays on this computer and is never saved."
+    )
+    try:
+        from streamlit_webrtc import WebRtcMode, webrtc_streamer
+    except ImportError:
+        st.error("The camera part of FaceCoach is not installed. Try the virtual patient instead.")
+        st.stop()
+    import av
+
+    def video_frame_callback(frame: av.VideoFrame) -> av.VideoFrame:
+        img = frame.to_ndarray(format="rgb24")
+        t = frame.time if frame.time is not None else now_s()
+        out = slot.frame(img, float(t))
+        return av.VideoFrame.from_ndarray(out, format="rgb24")
+
+    ctx = webrtc_streamer(
+        key="coach-camera",
+        mode=WebRtcMode.SENDRECV,
+        rtc_configuration={"iceServers": []},
+        media_stream_constraints={"video": {"width": 640, "height": 480}, "audio": False},
+        video_frame_callback=video_frame_callback,
+        async_processing=True,
+        translations={
+            "start": "START",
+            "stop": "STOP",
+            "select_device": "Choose camera",
+            "media_api_not_available": "This browser cannot use a camera here. Try the virtual patient instead.",
+            "device_ask_permission": "Please allow FaceCoach to use your camera.",
+            "device_not_available": "No camera was found. You can try the virtual patient instead.",
+            "device_access_denied": "The camera was not allowed. You can allow it in your browser, "
+            "or try the virtual patient instead.",
+        },
+    )
+    if not ctx.state.playing and slot.run is not None:
+        slot.stop()
+    playing = ctx.state.playing
+else:
+    playing = slot.run is not None and slot.run.demo_running
+    b1, b2 = st.columns(2)
+    if b1.button("Start", type="primary", key="demo_start", disabled=playing):
+        slot.stop()
+        run = slot.factory()
+        slot.run = run
+        spec = virtual_patient(settings.plan, settings.affected_side or "left")
+        run.start_demo(spec)
+        playing = True
+    if b2.button("Stop", key="demo_stop", disabled=not playing):
+        slot.stop()
+        playing = False
+
+
+@st.fragment(run_every=0.5 if playing else None)
+def live_panel() -> None:
+    run = slot.run or slot.last
+    if run is None:
+        st.info("Press Start when you are ready.")
+        return
+    if source == "demo" and run.image is not None:
+        st.image(run.image, caption="The virtual patient, coached live", width=640)
+    snap = run.snapshot()
+    if snap.done or run.finished:
+        _summary(run)
+        if source == "demo" and slot.run is run and not run.demo_running:
+            slot.run, slot.last = None, run
+            if playing:
+                st.rerun()  # the whole page: the start button comes back
+    else:
+        _status(snap, run)
+
+
+live_panel()

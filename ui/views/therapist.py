@@ -1,0 +1,300 @@
+"""The therapist's dashboard: patients at a glance, one patient in depth, programs, notes, export."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import streamlit as st
+
+from coach.errors import FaceCoachError
+from coach.series import RepSeries
+from coach.store.export import patient_csv, patient_report_html
+from coach.store.repo import PatientInfo, Store
+from exercises import get_program, load_programs
+from exercises.programs import TUNABLE
+from ui import charts, context
+
+SIDES = [None, "left", "right"]
+TREND_WORDS = {"better": "↗ more even", "worse": "↘ less even", "steady": "→ steady", None: "–"}
+TUNE_LABELS = {
+    "reps": "Repetitions",
+    "hold_s": "Hold (s)",
+    "rise_s": "Move (s)",
+    "release_s": "Relax (s)",
+    "rest_s": "Rest (s)",
+}
+
+
+def _side(x: str | None) -> str:
+    return context.SIDE_WORDS.get(x, x or "not set")
+
+
+def patient_list(s: Store) -> list[PatientInfo]:
+    rows = s.overview(today=date.today())
+    st.subheader(f"Your patients ({len(rows)})")
+    st.dataframe(
+        [
+            {
+                "Patient": r.patient.name,
+                "Condition": r.patient.condition or "–",
+                "Affected side": _side(r.patient.affected_side),
+                "Last session": context.when(r.last_session_at),
+                "Days practised (4 weeks)": f"{r.days_practised_28} of 28",
+                "Symmetry (last 2 weeks)": None if r.symmetry_recent is None else round(r.symmetry_recent),
+                "Trend": TREND_WORDS.get(r.trend, "–"),
+            }
+            for r in rows
+        ],
+        hide_index=True,
+        column_config={
+            "Symmetry (last 2 weeks)": st.column_config.ProgressColumn(
+                "Symmetry (last 2 weeks)", min_value=0, max_value=100, format="%d %%"
+            )
+        },
+    )
+    return [r.patient for r in rows]
+
+
+def add_patient_form(s: Store) -> None:
+    with st.expander("Add a patient"):
+        with st.form("add_patient", clear_on_submit=True):
+            name = st.text_input("Name", max_chars=120)
+            side = st.radio("Affected side", SIDES, format_func=_side, horizontal=True)
+            condition = st.text_input("Condition", placeholder="e.g. Bell's palsy", max_chars=120)
+            surgery = st.text_input("Surgery (if any)", placeholder="e.g. masseteric nerve transfer", max_chars=160)
+            surgery_date = st.date_input("Date of surgery", value=None)
+            programs = load_programs()
+            program = st.selectbox("Program", list(programs), format_func=lambda p: programs[p].name)
+            if st.form_submit_button("Add patient", type="primary"):
+                if not name.strip():
+                    st.error("Please give the patient's name.")
+                    return
+                therapists = s.therapists()
+                tid = therapists[0].id if therapists else None
+                pid = s.add_patient(name, side, condition, surgery or None, surgery_date, therapist_id=tid)
+                s.assign_program(pid, program, therapist_id=tid)
+                st.session_state["therapist_patient"] = pid
+                st.success(f"{name.strip()} was added with the program “{programs[program].name}”.")
+
+
+def progress_tab(s: Store, p: PatientInfo) -> None:
+    history = s.history(p.id)
+    if not history:
+        st.info("No completed exercises yet.")
+        return
+    names = context.exercise_names()
+    exercises = sorted({h.exercise_id for h in history}, key=lambda e: (e != "smile", names.get(e, e)))
+    choice = st.selectbox("Exercise", exercises, format_func=lambda e: names.get(e, e), key="t_progress_exercise")
+    pts = [h for h in history if h.exercise_id == choice]
+    c1, c2 = st.columns(2)
+    with c1:
+        st.caption("Symmetry per session (green: healthy range 79–98 %)")
+        st.altair_chart(charts.symmetry_trend(pts), width="stretch")
+    with c2:
+        st.caption("Movement per side per session")
+        st.altair_chart(charts.sides_trend(pts), width="stretch")
+    syn = sum(h.synkinesis_reps for h in pts)
+    st.write(f"{len(pts)} sessions with this exercise; synkinesis flagged in {syn} repetitions.")
+
+
+def sessions_tab(s: Store, p: PatientInfo) -> None:
+    sessions = s.sessions(p.id, limit=200)
+    if not sessions:
+        st.info("No sessions yet.")
+        return
+    names = context.names()
+    labels = {
+        x.id: f"{context.when(x.started_at)} · {names.get(x.program_id, x.program_id)} · "
+        + ("not finished" if x.status == "in_progress" else x.status)
+        + ("" if x.score is None else f" · score {x.score}")
+        for x in sessions
+    }
+    sid = st.selectbox("Session", list(labels), format_func=labels.get, key="t_session")
+    d = s.session(sid)
+    if d.session.status == "in_progress":
+        st.warning("This session was not finished (the app was closed or stopped). The repetitions saved are shown.")
+    if d.session.score is not None:
+        st.metric("Session score", f"{d.session.score} / 100")
+        for line in d.session.score_explained:
+            st.write("• " + line)
+    if not d.reps:
+        st.info("No repetitions were saved in this session.")
+        return
+    st.dataframe(
+        [
+            {
+                "Exercise": names.get(r.exercise_id, r.exercise_id),
+                "Rep": r.rep_index,
+                "Done": "yes" if r.completed else "no",
+                "Left": None if r.peak_left is None else round(r.peak_left, 1),
+                "Right": None if r.peak_right is None else round(r.peak_right, 1),
+                "Unit": r.unit,
+                "Symmetry (%)": None if r.symmetry_pct is None else round(r.symmetry_pct),
+                "Start lag (s)": None if r.onset_lag_s is None else round(r.onset_lag_s, 2),
+                "Synkinesis": "⚠ " + _synk(r) if r.synkinesis else "–",
+                "Notes": ", ".join(f.replace("_", " ") for f in r.flags) or "–",
+            }
+            for r in d.reps
+        ],
+        hide_index=True,
+    )
+    with_series = [r for r in d.reps if r.has_series]
+    if with_series:
+        rid = st.selectbox(
+            "Look at one repetition",
+            [r.id for r in with_series],
+            format_func=lambda i: next(
+                f"{names.get(r.exercise_id, r.exercise_id)} #{r.rep_index}" for r in with_series if r.id == i
+            ),
+            key="t_rep",
+        )
+        raw = s.rep_series(rid)
+        try:
+            series = RepSeries.from_bytes(raw) if raw else None
+        except ValueError:
+            series = None
+        if series is None:
+            st.info("The movement curve of this repetition is not available.")
+        else:
+            st.caption("Left and right movement during the repetition")
+            st.altair_chart(charts.rep_curves(series.t_s, series.left, series.right, series.unit), width="stretch")
+            if np.isfinite(series.eye_left).any():
+                st.caption("Eye narrowing (%) — synkinesis shows as the affected eye closing during the movement")
+                st.altair_chart(charts.rep_curves(series.t_s, series.eye_left, series.eye_right, "%"), width="stretch")
+
+
+def _synk(r) -> str:
+    if r.synkinesis_kind == "eye":
+        return f"{r.synkinesis_side} eye narrowed {r.synkinesis_value:.0f} %"
+    if r.synkinesis_kind == "mouth":
+        return f"{r.synkinesis_side} mouth moved {r.synkinesis_value:.1f} mm"
+    return "yes"
+
+
+def assessment_tab(s: Store, p: PatientInfo) -> None:
+    graded = [x for x in s.sessions(p.id) if x.grades]
+    if not graded:
+        st.info("No assessment yet. Assign the assessment program for a session to get these estimates.")
+        return
+    st.caption("Estimates from FaceCoach's measurements, not a clinician's grading.")
+    st.dataframe(
+        [
+            {
+                "Date": context.when(x.started_at),
+                "eFACE-like dynamic": (x.grades.get("eface_like") or {}).get("dynamic_score"),
+                "Sunnybrook-like voluntary": (x.grades.get("sunnybrook_like") or {}).get("voluntary_score"),
+                "Synkinesis": (x.grades.get("sunnybrook_like") or {}).get("synkinesis_score"),
+                "Composite": (x.grades.get("sunnybrook_like") or {}).get("composite"),
+            }
+            for x in graded
+        ],
+        hide_index=True,
+    )
+    latest = graded[0].grades
+    with st.expander("How the latest estimates were worked out"):
+        st.json(latest)
+
+
+def program_tab(s: Store, p: PatientInfo) -> None:
+    programs = load_programs()
+    current = s.assignment(p.id)
+    ids = list(programs)
+    index = ids.index(current.program_id) if current and current.program_id in ids else 0
+    pid = st.selectbox("Program", ids, index=index, format_func=lambda i: programs[i].name, key=f"t_prog_{p.id}")
+    prog = get_program(pid)
+    st.caption(prog.description)
+    overrides = dict(current.overrides) if current and current.program_id == pid else {}
+    base = prog.plan()
+    tuned: dict[str, dict[str, float | int]] = {}
+    for ex in base.steps:
+        st.markdown(f"**{ex.name}**")
+        cols = st.columns(len(TUNABLE))
+        mine = overrides.get(ex.id, {})
+        for col, field in zip(cols, TUNABLE, strict=True):
+            default = getattr(ex, field)
+            value = mine.get(field, default)
+            if field == "reps":
+                v = col.number_input(TUNE_LABELS[field], 1, 30, int(value), key=f"t_{p.id}_{pid}_{ex.id}_{field}")
+            else:
+                v = col.number_input(
+                    TUNE_LABELS[field], 0.5, 30.0, float(value), 0.5, key=f"t_{p.id}_{pid}_{ex.id}_{field}"
+                )
+            if v != default:
+                tuned.setdefault(ex.id, {})[field] = v
+    if st.button("Save program", type="primary", key="t_save_program"):
+        try:
+            prog.plan(tuned)
+        except (FaceCoachError, ValueError) as err:
+            st.error(f"That tuning cannot be used: {err}")
+            return
+        s.assign_program(p.id, pid, tuned, therapist_id=p.therapist_id)
+        st.success(f"{p.name} will now do “{prog.name}”" + (" with your changes." if tuned else "."))
+
+
+def details_tab(s: Store, p: PatientInfo) -> None:
+    with st.form(f"details_{p.id}"):
+        side = st.radio("Affected side", SIDES, index=SIDES.index(p.affected_side), format_func=_side, horizontal=True)
+        condition = st.text_input("Condition", p.condition, max_chars=120)
+        surgery = st.text_input("Surgery", p.surgery or "", max_chars=160)
+        surgery_date = st.date_input("Date of surgery", value=p.surgery_date)
+        if st.form_submit_button("Save details"):
+            s.update_patient(p.id, affected_side=side, condition=condition, surgery=surgery, surgery_date=surgery_date)
+            st.success("Saved.")
+    st.subheader("Notes")
+    with st.form(f"note_{p.id}", clear_on_submit=True):
+        text = st.text_area("New note", max_chars=5000)
+        if st.form_submit_button("Add note") and text.strip():
+            s.add_note(p.id, text, therapist_id=p.therapist_id)
+    for n in s.notes(p.id):
+        st.caption(f"{context.when(n.created_at)} · {n.therapist_name or 'unknown'}")
+        st.text(n.text)
+
+
+def export_tab(s: Store, p: PatientInfo) -> None:
+    st.write("For the clinical record: every repetition as a spreadsheet, or a report to print or save as PDF.")
+    safe = "".join(c if c.isalnum() else "_" for c in p.name)[:40] or "patient"
+    st.download_button(
+        "Download all repetitions (CSV)",
+        patient_csv(s, p.id),
+        file_name=f"facecoach_{safe}.csv",
+        mime="text/csv",
+        key="t_csv",
+    )
+    st.download_button(
+        "Download printable report (HTML)",
+        patient_report_html(s, p.id, context.names()),
+        file_name=f"facecoach_report_{safe}.html",
+        mime="text/html",
+        key="t_report",
+    )
+
+
+st.title("Patients")
+store = context.store()
+patients = patient_list(store)
+add_patient_form(store)
+if not patients:
+    st.stop()
+by_id = {p.id: p for p in patients}
+ids = list(by_id)
+chosen = st.session_state.get("therapist_patient")
+pid = st.selectbox(
+    "Open a patient",
+    ids,
+    index=ids.index(chosen) if chosen in by_id else 0,
+    format_func=lambda i: by_id[i].name,
+    key="t_patient",
+)
+patient = by_id[pid]
+st.header(patient.name)
+bits = [patient.condition or "condition not set", f"affected side: {_side(patient.affected_side)}"]
+if patient.surgery:
+    bits.append(patient.surgery + (f" ({patient.surgery_date:%d %b %Y})" if patient.surgery_date else ""))
+st.caption(" · ".join(bits) + (" · example patient" if patient.is_demo else ""))
+tabs = st.tabs(["Progress", "Sessions", "Assessment", "Program", "Details & notes", "Export"])
+for tab, fn in zip(
+    tabs, (progress_tab, sessions_tab, assessment_tab, program_tab, details_tab, export_tab), strict=True
+):
+    with tab:
+        fn(store, patient)

@@ -18,7 +18,6 @@ import streamlit as st  # noqa: E402
 from ui import context  # noqa: E402
 
 
-
 def main() -> None:
     st.set_page_config(page_title="FaceCoach", page_icon="🙂", layout="wide")
     context.store()

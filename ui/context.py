@@ -8,7 +8,7 @@ import streamlit as st
 
 from coach.errors import FaceCoachError
 from coach.model import ModelFile, resolve_model
-from coach.store import Store
+from coach.store import Store, default_url
 from coach.store.demo import seed_demo
 from coach.store.repo import PatientInfo
 from exercises import get_program, load_library, load_programs
@@ -18,8 +18,8 @@ SIDE_WORDS = {None: "not set", "left": "left", "right": "right"}
 
 
 @st.cache_resource(show_spinner="Opening your records…")
-def _open_store() -> Store:
-    store = Store()
+def _open_store(url: str) -> Store:
+    store = Store(url)
     seed_demo(store, get_program(DEMO_PROGRAM).plan(), DEMO_PROGRAM)
     return store
 
@@ -27,7 +27,7 @@ def _open_store() -> Store:
 def store() -> Store:
     """The app's database (``DATABASE_URL``, else SQLite in the user's data folder), with the demo clinic."""
     try:
-        return _open_store()
+        return _open_store(default_url())
     except FaceCoachError as err:
         st.error(f"We could not open the records. {err}.")
         st.stop()

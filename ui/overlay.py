@@ -186,13 +186,16 @@ def draw_simple_face(
         raise ValueError(f"size_wh must be within 32..8192 each, got {size_wh}")
     img = np.full((h, w, 3), FACE_BACKGROUND, np.uint8)
     view = _view_of(state, observation, exercise, None)
-    # The face area: above the cue band, between the bars.
-    cx, cy = w / 2.0, h * 0.40
-    unit = min(h * 0.70 / 3.3, w * 0.62 / 2.6)  # pixels per eye distance (a face is ~3.3 × 2.6 of them)
+    # The face fills the space between the bars, above the cue. In eye distances a
+    # face spans ~0.8 above the eyes to ~1.8 below them, and ~2.2 across.
+    s = _scale_of(w, h)
+    top, bottom = int(60 * s), h - _cue_band_max_h(s) - int(8 * s)
+    unit = min((bottom - top) / 2.75, (w - 2 * int(90 * s)) / 2.3)
+    cx, cy = w / 2.0, (top + bottom) / 2.0 - 0.49 * unit
     xy = _schematic_xy(view.observation)
     if xy is None:
-        axes = (int(unit * 1.2), int(unit * 1.6))
-        centre = (int(cx), int(cy + 0.35 * unit))
+        axes = (int(unit * 1.1), int(unit * 1.3))
+        centre = (int(cx), int(cy + 0.49 * unit))
         cv2.ellipse(img, centre, axes, 0, 0, 360, (190, 188, 186), max(2, int(unit / 40)), cv2.LINE_AA)
     else:
         px = np.stack([cx + (-1.0 if mirror else 1.0) * xy[:, 0] * unit, cy - xy[:, 1] * unit], axis=1)
@@ -279,14 +282,45 @@ def _dot(img: np.ndarray, p: np.ndarray, r: float, colour: tuple[int, int, int])
 
 
 # -- the heads-up display -----------------------------------------------------------------------
+CUE_SCALE = 1.1  # at 640 × 480; everything scales with the frame
+CUE_PAD = 14
+LINE_GAP = 0.45  # between two cue lines, of a line's height
+
+
+def _scale_of(w: int, h: int) -> float:
+    return min(w / 640.0, h / 480.0)
+
+
+def _cue_band_max_h(s: float) -> int:
+    """Height of the cue band with two lines of text (the most it wraps to)."""
+    line_h = cv2.getTextSize("Ag", FONT, CUE_SCALE * s, _cue_thickness(s))[0][1]
+    return int(2 * line_h + LINE_GAP * line_h + 2 * CUE_PAD * s)
+
+
+def _cue_thickness(s: float) -> int:
+    return max(1, int(round(2.0 * s)))
+
+
 def _draw_hud(img: np.ndarray, view: _View, mirror: bool) -> None:
     h, w = img.shape[:2]
-    s = min(w / 640.0, h / 480.0)
+    s = _scale_of(w, h)
     cue_top = _draw_cue(img, view, s)
-    _draw_bars(img, view, mirror, s, cue_top)
-    _draw_counter(img, view, s)
+    _draw_bars(img, view, mirror, s)
     _draw_countdown(img, view, s)
+    # The counter always leaves room for the countdown, so it never changes size mid-rep.
+    _draw_counter(img, view, s, w // 2 - _countdown_radius(s) - int(20 * s))
     _draw_warnings(img, _warnings(view), s, cue_top)
+
+
+def overlay_messages(state: State, frame_rgb: np.ndarray | None = None) -> list[str]:
+    """The gentle prompts the overlay shows (at most three), e.g. to repeat them as text.
+
+    Args:
+        state: as for :func:`draw_overlay`.
+        frame_rgb: the frame, for the "too dark" check (default: the snapshot's brightness).
+    """
+    brightness = frame_brightness(frame_rgb) if frame_rgb is not None else None
+    return _warnings(_view_of(state, None, None, brightness))
 
 
 def _warnings(view: _View) -> list[str]:
@@ -296,12 +330,13 @@ def _warnings(view: _View) -> list[str]:
     if view.brightness is not None and view.brightness < TOO_DARK:
         msgs.append(TOO_DARK_TEXT)
     if view.done:
-        msgs = []
-    seen: list[str] = []
+        return []
+    said = _cue_text(view).lower()
+    out: list[str] = []
     for m in msgs:
-        if m not in seen:
-            seen.append(m)
-    return seen[:3]
+        if m not in out and m.lower() not in said:
+            out.append(m)
+    return out[:3]
 
 
 def _cue_text(view: _View) -> str:
@@ -322,13 +357,13 @@ def _draw_cue(img: np.ndarray, view: _View, s: float) -> int:
     h, w = img.shape[:2]
     text = _cue_text(view)
     margin = int(20 * s)
-    lines, scale, th = _fit(text, w - 2 * margin, 1.25 * s, max(1, int(round(2.2 * s))))
+    lines, scale, th = _fit(text, w - 2 * margin, CUE_SCALE * s, _cue_thickness(s))
     line_h = cv2.getTextSize("Ag", FONT, scale, th)[0][1]
-    gap = int(line_h * 0.7)
-    band_h = len(lines) * line_h + (len(lines) - 1) * gap + 2 * int(16 * s)
+    gap = int(line_h * LINE_GAP)
+    band_h = len(lines) * line_h + (len(lines) - 1) * gap + 2 * int(CUE_PAD * s)
     top = h - band_h
     _shade(img, 0, top, w, h, INK, 0.62)
-    y = top + int(16 * s) + line_h
+    y = top + int(CUE_PAD * s) + line_h
     for line in lines:
         tw = cv2.getTextSize(line, FONT, scale, th)[0][0]
         cv2.putText(img, line, ((w - tw) // 2, y), FONT, scale, WHITE, th, cv2.LINE_AA)
@@ -353,17 +388,18 @@ def _fit(text: str, width: int, scale: float, th: int) -> tuple[list[str], float
     return best, sc, th
 
 
-def _bar_geometry(w: int, h: int, s: float, cue_top: int) -> tuple[int, int, int, int]:
+def _bar_geometry(w: int, h: int, s: float) -> tuple[int, int, int, int]:
+    """(bar width, side margin, top, bottom), pixels; the same whatever the cue says."""
     bw = int(round(30 * s))
-    top = int(h * 0.17) + int(34 * s)
-    bottom = cue_top - int(44 * s)
+    top = int(112 * s)
+    bottom = h - _cue_band_max_h(s) - int(40 * s)
     return bw, int(16 * s), top, max(top + 20, bottom)
 
 
-def _draw_bars(img: np.ndarray, view: _View, mirror: bool, s: float, cue_top: int) -> None:
+def _draw_bars(img: np.ndarray, view: _View, mirror: bool, s: float) -> None:
     """One vertical bar per side: movement toward the target, the target band shaded."""
     h, w = img.shape[:2]
-    bw, margin, top, bottom = _bar_geometry(w, h, s, cue_top)
+    bw, margin, top, bottom = _bar_geometry(w, h, s)
     bh = bottom - top
     fb = view.feedback
     unit = view.exercise.measure_def.unit if view.exercise is not None else "mm"
@@ -397,11 +433,11 @@ def _draw_bars(img: np.ndarray, view: _View, mirror: bool, s: float, cue_top: in
         edge = BAND_COLOUR if in_band else WHITE
         cv2.rectangle(img, (x0, top), (x1, bottom), edge, max(1, int(round((3 if in_band else 1.5) * s))))
         label = "Left" if side == "left" else "Right"
-        _label(img, label, x0, x1, top - int(10 * s), on_left, lab_scale, lab_th, SIDE_COLOUR[side])
+        _label(img, label, x0, x1, top - int(10 * s), on_left, lab_scale, lab_th, INK, SIDE_COLOUR[side])
         if fb is not None and fb.value is not None and math.isfinite(fb.value[side]):
             v = fb.value[side]
             txt = f"{v:.0f} %" if unit == "%" else f"{v:.1f} {unit}"
-            _label(img, txt, x0, x1, bottom + int(24 * s), on_left, 0.6 * s, max(1, int(round(1.3 * s))), WHITE)
+            _label(img, txt, x0, x1, bottom + int(24 * s), on_left, 0.6 * s, max(1, int(round(1.3 * s))), WHITE, INK)
 
 
 def _label(
@@ -414,39 +450,66 @@ def _label(
     scale: float,
     th: int,
     colour: tuple[int, int, int],
+    backing: tuple[int, int, int],
 ) -> None:
     """Text by a bar, kept inside the frame: left-aligned on the left edge, right-aligned on the right."""
     (tw, t_h), _ = cv2.getTextSize(text, FONT, scale, th)
     x = x0 if on_left else x1 - tw
     pad = max(2, int(t_h * 0.35))
-    _shade(img, x - pad, baseline - t_h - pad, x + tw + pad, baseline + pad, INK, 0.55)
+    _shade(img, x - pad, baseline - t_h - pad, x + tw + pad, baseline + pad, backing, 0.85 if backing != INK else 0.6)
     cv2.putText(img, text, (x, baseline), FONT, scale, colour, th, cv2.LINE_AA)
 
 
-def _draw_counter(img: np.ndarray, view: _View, s: float) -> None:
-    """ "Gentle smile 2 of 5" at the top left."""
+def _draw_counter(img: np.ndarray, view: _View, s: float, max_right: int) -> None:
+    """The rep counter ("Gentle smile  2 of 5") at the top left, ending before ``max_right``.
+
+    A long name goes on a line of its own above "2 of 5"; only then is it shrunk.
+    """
     cue = view.cue
     if cue is None or view.done:
         return
-    text = ascii_text(f"{cue.exercise_name}  {cue.rep} of {cue.reps}")
+    name, count = ascii_text(cue.exercise_name), f"{cue.rep} of {cue.reps}"
     scale, th = 0.8 * s, max(1, int(round(1.8 * s)))
-    (tw, t_h), _ = cv2.getTextSize(text, FONT, scale, th)
+    room = max(1, max_right - int(24 * s))
+    lines = [f"{name}  {count}"]
+    if cv2.getTextSize(lines[0], FONT, scale, th)[0][0] > room:
+        lines = [name, count]
+        widest = max(cv2.getTextSize(t, FONT, scale, th)[0][0] for t in lines)
+        if widest > room:
+            scale *= room / widest
+    sizes = [cv2.getTextSize(t, FONT, scale, th)[0] for t in lines]
+    t_h = sizes[0][1]
+    gap = int(0.6 * t_h)
     x, y = int(16 * s), int(16 * s) + t_h
     pad = int(8 * s)
-    _shade(img, x - pad, y - t_h - pad, x + tw + pad, y + pad + int(4 * s), INK, 0.55)
-    cv2.putText(img, text, (x, y), FONT, scale, WHITE, th, cv2.LINE_AA)
+    bottom = y + (len(lines) - 1) * (t_h + gap)
+    _shade(img, x - pad, y - t_h - pad, x + max(w for w, _ in sizes) + pad, bottom + pad + int(4 * s), INK, 0.55)
+    for text in lines:
+        cv2.putText(img, text, (x, y), FONT, scale, WHITE, th, cv2.LINE_AA)
+        y += t_h + gap
+
+
+COUNTDOWN_SCALE = 2.4
+
+
+def _countdown_radius(s: float) -> int:
+    (tw, t_h), _ = cv2.getTextSize("8", FONT, COUNTDOWN_SCALE * s, max(2, int(round(5 * s))))
+    return int(max(tw, t_h) * 0.5 + 18 * s)
 
 
 def _draw_countdown(img: np.ndarray, view: _View, s: float) -> None:
-    """The seconds left in a hold, big, at the top right."""
+    """The seconds left in a hold, big, in a disc at the top centre."""
     if view.cue is None or view.cue.countdown is None or view.done:
         return
     h, w = img.shape[:2]
     text = str(view.cue.countdown)
-    scale, th = 2.4 * s, max(2, int(round(5 * s)))
+    r = _countdown_radius(s)
+    scale, th = COUNTDOWN_SCALE * s, max(2, int(round(5 * s)))
     (tw, t_h), _ = cv2.getTextSize(text, FONT, scale, th)
-    r = int(max(tw, t_h) * 0.5 + 18 * s)
-    c = (w - int(16 * s) - r, int(16 * s) + r)
+    if tw > 1.5 * r:  # two digits
+        scale *= 1.5 * r / tw
+        (tw, t_h), _ = cv2.getTextSize(text, FONT, scale, th)
+    c = (w // 2, int(10 * s) + r)
     overlay_roi = _roi(img, c[0] - r, c[1] - r, c[0] + r + 1, c[1] + r + 1)
     if overlay_roi is not None:
         x0, y0, roi = overlay_roi

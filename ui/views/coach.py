@@ -41,10 +41,9 @@ class RunSlot:
 
     def frame(self, img, t_s: float):
         with self.lock:
-            if self.run is None or self.run.finished:
-                if self.run is not None:
-                    self.last = self.run
-                self.run = self.factory() if self.factory is not None else None
+            # A finished run stays (showing "All done") until the camera is stopped.
+            if self.run is None and self.factory is not None:
+                self.run = self.factory()
             run = self.run
         if run is None:
             return img
@@ -159,6 +158,30 @@ def _summary(run: LiveRun) -> None:
         st.info("Nothing was scored this time. Make sure your face is in the picture, then try again.")
 
 
+def _camera(callback):
+    """The browser's camera, through streamlit-webrtc, processed by ``callback`` on a worker thread."""
+    from streamlit_webrtc import WebRtcMode, webrtc_streamer
+
+    return webrtc_streamer(
+        key="coach-camera",
+        mode=WebRtcMode.SENDRECV,
+        rtc_configuration={"iceServers": []},
+        media_stream_constraints={"video": {"width": 640, "height": 480}, "audio": False},
+        video_frame_callback=callback,
+        async_processing=True,
+        translations={
+            "start": "START",
+            "stop": "STOP",
+            "select_device": "Choose camera",
+            "media_api_not_available": "This browser cannot use a camera here. Try the virtual patient instead.",
+            "device_ask_permission": "Please allow FaceCoach to use your camera.",
+            "device_not_available": "No camera was found. You can try the virtual patient instead.",
+            "device_access_denied": "The camera was not allowed. You can allow it in your browser, "
+            "or try the virtual patient instead.",
+        },
+    )
+
+
 st.title("Coach")
 patient = context.current_patient()
 if patient is None:
@@ -212,11 +235,6 @@ if source == "camera":
         "Press **START** and allow the camera. Sit at arm's length, face the camera, in good light. "
         "Your video stays on this computer and is never saved."
     )
-    try:
-        from streamlit_webrtc import WebRtcMode, webrtc_streamer
-    except ImportError:
-        st.error("The camera part of FaceCoach is not installed. Try the virtual patient instead.")
-        st.stop()
     import av
 
     def video_frame_callback(frame: av.VideoFrame) -> av.VideoFrame:
@@ -225,24 +243,11 @@ if source == "camera":
         out = slot.frame(img, float(t))
         return av.VideoFrame.from_ndarray(out, format="rgb24")
 
-    ctx = webrtc_streamer(
-        key="coach-camera",
-        mode=WebRtcMode.SENDRECV,
-        rtc_configuration={"iceServers": []},
-        media_stream_constraints={"video": {"width": 640, "height": 480}, "audio": False},
-        video_frame_callback=video_frame_callback,
-        async_processing=True,
-        translations={
-            "start": "START",
-            "stop": "STOP",
-            "select_device": "Choose camera",
-            "media_api_not_available": "This browser cannot use a camera here. Try the virtual patient instead.",
-            "device_ask_permission": "Please allow FaceCoach to use your camera.",
-            "device_not_available": "No camera was found. You can try the virtual patient instead.",
-            "device_access_denied": "The camera was not allowed. You can allow it in your browser, "
-            "or try the virtual patient instead.",
-        },
-    )
+    try:
+        ctx = _camera(video_frame_callback)
+    except Exception as err:  # the component needs a real browser session
+        st.error(f"The camera could not start here ({type(err).__name__}). You can try the virtual patient instead.")
+        st.stop()
     if not ctx.state.playing and slot.run is not None:
         slot.stop()
     playing = ctx.state.playing

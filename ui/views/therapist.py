@@ -59,14 +59,16 @@ def patient_list(s: Store) -> list[PatientInfo]:
 def add_patient_form(s: Store) -> None:
     with st.expander("Add a patient"):
         with st.form("add_patient", clear_on_submit=True):
-            name = st.text_input("Name", max_chars=120)
-            side = st.radio("Affected side", SIDES, format_func=_side, horizontal=True)
-            condition = st.text_input("Condition", placeholder="e.g. Bell's palsy", max_chars=120)
-            surgery = st.text_input("Surgery (if any)", placeholder="e.g. masseteric nerve transfer", max_chars=160)
+            name = st.text_input("Name", max_chars=120, key="new_name")
+            side = st.radio("Affected side", SIDES, format_func=_side, horizontal=True, key="new_side")
+            condition = st.text_input("Condition", placeholder="e.g. Bell's palsy", max_chars=120, key="new_condition")
+            surgery = st.text_input(
+                "Surgery (if any)", placeholder="e.g. masseteric nerve transfer", max_chars=160, key="new_surgery"
+            )
             surgery_date = st.date_input("Date of surgery", value=None)
             programs = load_programs()
-            program = st.selectbox("Program", list(programs), format_func=lambda p: programs[p].name)
-            if st.form_submit_button("Add patient", type="primary"):
+            program = st.selectbox("Program", list(programs), format_func=lambda p: programs[p].name, key="new_program")
+            if st.form_submit_button("Add patient", type="primary", key="new_add"):
                 if not name.strip():
                     st.error("Please give the patient's name.")
                     return
@@ -75,7 +77,8 @@ def add_patient_form(s: Store) -> None:
                 pid = s.add_patient(name, side, condition, surgery or None, surgery_date, therapist_id=tid)
                 s.assign_program(pid, program, therapist_id=tid)
                 st.session_state["therapist_patient"] = pid
-                st.success(f"{name.strip()} was added with the program “{programs[program].name}”.")
+                st.session_state["t_flash"] = f"{name.strip()} was added with the program “{programs[program].name}”."
+                st.rerun()
 
 
 def progress_tab(s: Store, p: PatientInfo) -> None:
@@ -272,6 +275,8 @@ def export_tab(s: Store, p: PatientInfo) -> None:
 
 st.title("Patients")
 store = context.store()
+if "t_flash" in st.session_state:
+    st.success(st.session_state.pop("t_flash"))
 patients = patient_list(store)
 add_patient_form(store)
 if not patients:

@@ -114,6 +114,7 @@ class LiveCoach:
         self._last_t: float | None = None
         self._times: deque[float] = deque()
         self._finished = False
+        self._stopping = False  # finish() was called: frames from now on are not worked on
         self._result: SessionResult | None = None
         self._snap = LiveSnapshot(exercise=self.engine.exercise)
 
@@ -141,7 +142,7 @@ class LiveCoach:
             self._work.release()
 
     def _process(self, frame_rgb: np.ndarray, t_s: float) -> SessionUpdate | None:
-        if self._finished:
+        if self._finished or self._stopping:
             return None
         if not math.isfinite(t_s) or (self._last_t is not None and t_s <= self._last_t):
             self._count("frames_stale")
@@ -195,6 +196,8 @@ class LiveCoach:
         """
         if self._worker == threading.get_ident():  # called from a callback on the video thread
             return self._finish()
+        # A busy video thread must not keep the lock from us: it stops working on frames now.
+        self._stopping = True
         with self._work:
             return self._finish()
 

@@ -155,11 +155,21 @@ class LiveRun:
 
 
 def virtual_patient(
-    plan: SessionPlan, affected_side: str | None, ratio: float = 0.5, eye_pct: float = 25.0
+    plan: SessionPlan,
+    affected_side: str | None,
+    ratio: float = 0.5,
+    eye_pct: float = 25.0,
+    away_first_s: float = 0.0,
 ) -> PhantomSpec:
     """A virtual patient doing ``plan``: the affected side moves ``ratio`` as much, and its eye narrows a little.
 
     Amounts are each exercise's target (in its own unit), so the bars fill as the coach intends.
+
+    Args:
+        away_first_s: the face is out of the picture for this long first, and the
+            patient follows the cues from when it appears (the coach starts its
+            resting baseline when it first sees the face). This is how a video
+            played as a camera, whose first frames may be lost, stays in step.
     """
     weak = affected_side or "left"
     perfs = {}
@@ -168,7 +178,9 @@ def virtual_patient(
         amounts = {weak: strong * ratio, ("right" if weak == "left" else "left"): strong}
         eye = {weak: eye_pct} if ex.watch == "eye" else {}
         perfs[ex.id] = Performance(amounts["left"], amounts["right"], eye_narrowing_pct=eye)
-    return session_phantom(plan, perfs)
+    if away_first_s <= 0:
+        return session_phantom(plan, perfs)
+    return session_phantom(plan, perfs, shifts={(0, 1): away_first_s}, absent=((0.0, away_first_s),))
 
 
 def now_s() -> float:

@@ -92,8 +92,8 @@ def _view_of(
             state.cue,
             state.feedback,
             state.status,
-            observation or state.last_observation,
-            exercise or state.exercise,
+            observation if observation is not None else state.last_observation,
+            exercise if exercise is not None else state.exercise,
             brightness if brightness is not None else state.brightness,
             state.done,
         )
@@ -146,7 +146,7 @@ def draw_overlay(
     if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
         raise ValueError(f"frame_rgb: expected (H, W, 3) uint8, got {frame.shape} {frame.dtype}")
     h, w = frame.shape[:2]
-    img = np.ascontiguousarray(frame[:, ::-1] if mirror else frame).copy()
+    img = cv2.flip(frame, 1) if mirror else frame.copy()
     view = _view_of(state, observation, exercise, frame_brightness(frame))
     obs = view.observation
     if obs is not None and obs.finite:
@@ -184,7 +184,8 @@ def draw_simple_face(
     w, h = (int(v) for v in size_wh)
     if not (32 <= w <= 8192 and 32 <= h <= 8192):
         raise ValueError(f"size_wh must be within 32..8192 each, got {size_wh}")
-    img = np.full((h, w, 3), FACE_BACKGROUND, np.uint8)
+    img = np.empty((h, w, 3), np.uint8)
+    img[:] = FACE_BACKGROUND
     view = _view_of(state, observation, exercise, None)
     # The face fills the space between the bars, above the cue. In eye distances a
     # face spans ~0.8 above the eyes to ~1.8 below them, and ~2.2 across.
@@ -236,12 +237,17 @@ def _draw_schematic(img: np.ndarray, px: np.ndarray, unit: float) -> None:
         iris = px[L.IRIS_CENTER[side]]
         a, b = L.IRIS_HORIZONTAL[side]
         r = 0.5 * float(np.linalg.norm(px[a] - px[b]))
-        # Clip the iris to the eye opening so a closing eye covers it.
-        mask = np.zeros(img.shape[:2], np.uint8)
-        cv2.fillPoly(mask, [eye], 255, cv2.LINE_AA, shift=4)
-        disc = np.zeros_like(mask)
-        cv2.circle(disc, (int(round(iris[0])), int(round(iris[1]))), max(2, int(round(r))), 255, -1, cv2.LINE_AA)
-        img[(mask > 0) & (disc > 0)] = (95, 110, 130)
+        # Clip the iris to the eye opening (so a closing eye covers it), within the eye's box only.
+        x, y, bw, bh = cv2.boundingRect(eye >> 4)
+        box = _roi(img, x - 1, y - 1, x + bw + 2, y + bh + 2)
+        if box is not None:
+            bx, by, roi = box
+            mask = np.zeros(roi.shape[:2], np.uint8)
+            cv2.fillPoly(mask, [eye - np.int32([bx * 16, by * 16])], 255, cv2.LINE_AA, shift=4)
+            disc = np.zeros_like(mask)
+            centre = (int(round(iris[0])) - bx, int(round(iris[1])) - by)
+            cv2.circle(disc, centre, max(2, int(round(r))), 255, -1, cv2.LINE_AA)
+            roi[(mask > 0) & (disc > 0)] = (95, 110, 130)
         poly(L.EYE_CONTOUR[side], True)
     poly(L.NOSE_LINE, False)
     poly(L.NOSE_BASE, False)
@@ -308,7 +314,7 @@ def _draw_hud(img: np.ndarray, view: _View, mirror: bool) -> None:
     _draw_bars(img, view, mirror, s)
     _draw_countdown(img, view, s)
     # The counter always leaves room for the countdown, so it never changes size mid-rep.
-    _draw_counter(img, view, s, w // 2 - _countdown_radius(s) - int(20 * s))
+    _draw_counter(img, view, s, w // 2 - _countdown_radius(s) - int(12 * s))
     _draw_warnings(img, _warnings(view), s, cue_top)
 
 
@@ -391,7 +397,7 @@ def _fit(text: str, width: int, scale: float, th: int) -> tuple[list[str], float
 def _bar_geometry(w: int, h: int, s: float) -> tuple[int, int, int, int]:
     """(bar width, side margin, top, bottom), pixels; the same whatever the cue says."""
     bw = int(round(30 * s))
-    top = int(112 * s)
+    top = int(128 * s)  # below a two-line rep counter
     bottom = h - _cue_band_max_h(s) - int(40 * s)
     return bw, int(16 * s), top, max(top + 20, bottom)
 
@@ -515,7 +521,7 @@ def _draw_countdown(img: np.ndarray, view: _View, s: float) -> None:
         x0, y0, roi = overlay_roi
         disc = roi.copy()
         cv2.circle(disc, (c[0] - x0, c[1] - y0), r, INK, -1, cv2.LINE_AA)
-        cv2.addWeighted(disc, 0.62, roi, 0.38, 0, dst=roi)
+        roi[...] = cv2.addWeighted(disc, 0.62, roi, 0.38, 0.0)
     cv2.circle(img, c, r, BAND_COLOUR, max(2, int(3 * s)), cv2.LINE_AA)
     cv2.putText(img, text, (c[0] - tw // 2, c[1] + t_h // 2), FONT, scale, WHITE, th, cv2.LINE_AA)
 
@@ -555,5 +561,6 @@ def _shade(img: np.ndarray, x0: int, y0: int, x1: int, y1: int, colour: tuple[in
     if r is None:
         return
     roi = r[2]
-    blended = roi.astype(np.float32) * (1.0 - alpha) + np.array(colour, np.float32) * alpha
-    roi[...] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
+    solid = np.empty_like(roi)
+    solid[:] = colour
+    roi[...] = cv2.addWeighted(roi, 1.0 - alpha, solid, alpha, 0.0)

@@ -1,10 +1,12 @@
-"""Shared fixtures: the verified model and cached phantom videos."""
+"""Shared fixtures: the verified model, cached phantom videos, and a fresh PostgreSQL database."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -32,3 +34,53 @@ def phantom_video(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Pat
         return cache[key]
 
     return make
+
+
+def e2e_required() -> bool:
+    """True in CI (``FACECOACH_E2E_REQUIRED=1``): missing pieces fail instead of skipping."""
+    return os.environ.get("FACECOACH_E2E_REQUIRED", "").strip() == "1"
+
+
+def unavailable(reason: str, how_to_enable: str) -> NoReturn:
+    """Skip the test with ``how_to_enable``; fail instead when e2e tests are required."""
+    if e2e_required():
+        pytest.fail(f"{reason} (FACECOACH_E2E_REQUIRED=1: end-to-end tests must run here)", pytrace=False)
+    pytest.skip(f"{reason}; to run it: {how_to_enable}")
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test; dropped afterwards.
+
+    The server comes from ``FACECOACH_TEST_POSTGRES_URL`` (a SQLAlchemy URL whose role may
+    create databases, e.g. ``postgresql+psycopg://facecoach:facecoach@localhost:5432/postgres``).
+    """
+    base = os.environ.get("FACECOACH_TEST_POSTGRES_URL", "").strip()
+    if not base:
+        unavailable(
+            "FACECOACH_TEST_POSTGRES_URL is not set",
+            "`source scripts/e2e_services.sh` (installs and starts PostgreSQL, exports the URL)",
+        )
+    import sqlalchemy as sa
+
+    server_url = sa.engine.make_url(base)
+    name = f"facecoach_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as err:
+        admin.dispose()
+        unavailable(
+            f"PostgreSQL at {server_url.render_as_string(hide_password=True)} refused: {err.orig}",
+            "`source scripts/e2e_services.sh`",
+        )
+    try:
+        yield server_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -6,8 +6,8 @@ Needs Debian's ``chromium`` (``/usr/bin/chromium``; never ``playwright install``
 unless ``FACECOACH_E2E_REQUIRED=1`` (CI), where they fail.
 
 Fixtures: ``postgres_url``, ``streamlit_app``, ``fake_camera_browser``.
-Helpers: :func:`require_browser`, :func:`run_streamlit`, :func:`launch_fake_camera`,
-:func:`click_webrtc_start`, :func:`wait_for_text`, :func:`wait_until`.
+Helpers: :func:`require_browser`, :func:`require_webrtc_network`, :func:`run_streamlit`,
+:func:`launch_fake_camera`, :func:`click_webrtc_start`, :func:`wait_for_text`, :func:`wait_until`.
 """
 
 from __future__ import annotations
@@ -22,13 +22,14 @@ import sys
 import time
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 import pytest
+
+from tests.conftest import unavailable
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -62,18 +63,6 @@ CHROMIUM_ARGS = (
 )
 
 
-def e2e_required() -> bool:
-    """True in CI (``FACECOACH_E2E_REQUIRED=1``): missing pieces fail instead of skipping."""
-    return os.environ.get("FACECOACH_E2E_REQUIRED", "").strip() == "1"
-
-
-def unavailable(reason: str, how_to_enable: str) -> NoReturn:
-    """Skip the test with ``how_to_enable``; fail instead when e2e tests are required."""
-    if e2e_required():
-        pytest.fail(f"{reason} (FACECOACH_E2E_REQUIRED=1: end-to-end tests must run here)", pytrace=False)
-    pytest.skip(f"{reason}; to run it: {how_to_enable}")
-
-
 def require_browser() -> None:
     """Skip (or fail, in CI) unless Debian's Chromium and the playwright package are installed."""
     if not CHROMIUM.exists():
@@ -86,42 +75,20 @@ def require_browser() -> None:
         unavailable("the playwright package is not installed", "`pip install -r requirements-dev.txt`")
 
 
-# --- PostgreSQL ---------------------------------------------------------------------------------
+def require_webrtc_network() -> None:
+    """Skip (or fail, in CI) unless the server's WebRTC stack has an address to offer.
 
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for this test; dropped afterwards.
-
-    The server comes from ``FACECOACH_TEST_POSTGRES_URL`` (a SQLAlchemy URL whose role may
-    create databases, e.g. ``postgresql+psycopg://facecoach:facecoach@localhost:5432/postgres``).
+    aioice (under aiortc) never offers loopback, so browser and server need a non-loopback
+    interface; Chromium on this machine offers the same one. Without one (e.g. a network
+    namespace with only ``lo``), no frame ever arrives.
     """
-    base = os.environ.get("FACECOACH_TEST_POSTGRES_URL", "").strip()
-    if not base:
-        unavailable(
-            "FACECOACH_TEST_POSTGRES_URL is not set",
-            "`source scripts/e2e_services.sh` (installs and starts PostgreSQL, exports the URL)",
-        )
-    import sqlalchemy as sa
+    from aioice.ice import get_host_addresses
 
-    server_url = sa.engine.make_url(base)
-    name = f"facecoach_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except sa.exc.OperationalError as err:
-        admin.dispose()
+    if not get_host_addresses(use_ipv4=True, use_ipv6=True):
         unavailable(
-            f"PostgreSQL at {server_url.render_as_string(hide_password=True)} refused: {err.orig}",
-            "`source scripts/e2e_services.sh`",
+            "no non-loopback network address for WebRTC (aioice offers no ICE candidate on loopback)",
+            "run on a machine with a network interface (CI machines have one)",
         )
-    try:
-        yield server_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 # --- Streamlit server ---------------------------------------------------------------------------
@@ -304,8 +271,9 @@ def fake_camera_browser(
 ) -> Iterator[Callable[[str | Path], Page]]:
     """Factory: ``fake_camera_browser(y4m_path) -> Page``; skips (fails in CI) without Chromium.
 
-    On teardown the page is saved to ``artifacts/screenshots/<test name>.png``, before
-    any server from ``streamlit_app`` stops (hence the dependency).
+    One browser per test (sync Playwright does not nest). On teardown the page is saved to
+    ``artifacts/screenshots/<test name>.png``, before any server from ``streamlit_app``
+    stops (hence the dependency).
     """
     require_browser()
     with ExitStack() as stack:
@@ -328,6 +296,7 @@ def click_webrtc_start(page: Page, timeout_s: float = 30.0, *, button: str = "ST
         timeout_s: how long the component may take to appear.
         button: the button's label, any case (``translations={"start": ...}`` changes it).
     """
+    require_webrtc_network()
     frame = page.frame_locator(WEBRTC_IFRAME).first
     # The label is "Start" upper-cased by CSS unless translations={"start": ...} changes it.
     start = frame.get_by_role("button", name=re.compile(rf"^\s*{re.escape(button)}\s*$", re.IGNORECASE))

@@ -17,7 +17,7 @@ import streamlit.components.v1 as components
 
 from coach.errors import FaceCoachError
 from coach.live import LiveSnapshot
-from coach.session import HOLD, SessionPlan
+from coach.session import HOLD, ExerciseSummary, SessionPlan, summarise_exercise
 from exercises import get_program, load_library
 from ui import context
 from ui.live_run import LiveRun, RunSettings, now_s, virtual_patient
@@ -116,8 +116,24 @@ def _status(snap: LiveSnapshot, run: LiveRun) -> None:
     done = [r for r in snap.reps if r.completed]
     if snap.reps:
         st.write(f"**{len(done)}** movement{'s' if len(done) != 1 else ''} scored so far.")
+    plan = run.settings.plan
+    for step in range(min(cue.step, len(plan.steps))):
+        e = summarise_exercise(
+            plan.steps[step], step, [r for r in snap.reps if r.step == step], 0, run.settings.affected_side
+        )
+        st.success(_exercise_words(e, context.exercise_names()))
     if st.session_state.get("coach_speak") and cue.phase != HOLD:
         _speak(cue.text)
+
+
+def _exercise_words(e: ExerciseSummary, names: dict[str, str]) -> str:
+    """One exercise's result in plain words."""
+    sym = "" if e.symmetry_pct is None else f", {e.symmetry_pct:.0f} % even"
+    weaker = f" Your {e.weaker_side} side moved less." if e.weaker_side else " Both sides moved about the same."
+    if not e.completed:
+        weaker = ""
+    extra = f" Your eye or mouth joined in {e.synkinesis_reps} time(s)." if e.synkinesis_reps else ""
+    return f"**{names.get(e.exercise_id, e.name)}**: {e.completed} of {e.planned} done{sym}.{weaker}{extra}"
 
 
 def _speak(text: str) -> None:
@@ -144,26 +160,36 @@ def _summary(run: LiveRun) -> None:
         for line in result.score_explained:
             st.write("• " + line)
     for e in result.exercises:
-        if e.completed == 0:
-            continue
-        sym = "" if e.symmetry_pct is None else f", {e.symmetry_pct:.0f} % even"
-        weaker = f" Your {e.weaker_side} side moved less." if e.weaker_side else " Both sides moved about the same."
-        st.write(
-            f"**{names.get(e.exercise_id, e.name)}**: {e.completed} of {e.planned} done{sym}.{weaker}"
-            + (f" Your eye or mouth joined in {e.synkinesis_reps} time(s)." if e.synkinesis_reps else "")
-        )
+        if e.completed:
+            st.write(_exercise_words(e, names))
     for w in result.warnings:
         st.info(w)
     if not result.reps:
         st.info("Nothing was scored this time. Make sure your face is in the picture, then try again.")
 
 
+CAMERA_KEY = "coach-camera"
+
+
 def _camera(callback):
-    """The browser's camera, through streamlit-webrtc, processed by ``callback`` on a worker thread."""
+    """The browser's camera, through streamlit-webrtc, processed by ``callback`` on a worker thread.
+
+    streamlit-webrtc 0.79 resets (stops) a playing stream when Streamlit's run counter
+    moved by 2 or more since the component last rendered ("the user left the page").
+    That counter is bumped on the event loop when a run finishes, so the quick reruns
+    of the connection set-up can read one value twice and the next run sees a jump of
+    2 although the component rendered every time: about one START in 10 died after a
+    few frames. This page renders the component on every full run, so the check is
+    cleared first; a real return to the page still resets, through the fresh
+    component reporting "stopped". (``tests/test_live_page.py`` checks the field exists.)
+    """
     from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
+    ctx = st.session_state.get(CAMERA_KEY)
+    if ctx is not None and hasattr(ctx, "_last_rendered_run_count"):
+        ctx._last_rendered_run_count = None  # pinned streamlit-webrtc==0.79.0; see above
     return webrtc_streamer(
-        key="coach-camera",
+        key=CAMERA_KEY,
         mode=WebRtcMode.SENDRECV,
         rtc_configuration={"iceServers": []},
         media_stream_constraints={"video": {"width": 640, "height": 480}, "audio": False},

@@ -9,11 +9,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
+from coach.exercise import ExerciseSpec
 from coach.live import LiveCoach, LiveSnapshot
 from coach.model import ModelFile
 from coach.phantom import PhantomSpec
@@ -152,6 +153,42 @@ class LiveRun:
     @property
     def demo_running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+
+class RunSlot:
+    """Holds the current run for this browser tab; the video thread reads it.
+
+    The factory is replaced on every page run with the patient's current choices,
+    so a new run (after stop) starts with what the page shows.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.run: LiveRun | None = None
+        self.last: LiveRun | None = None
+        self.factory = None
+
+    def frame(self, img, t_s: float):
+        with self.lock:
+            # A finished run stays (showing "All done") until the camera is stopped.
+            if self.run is None and self.factory is not None:
+                self.run = self.factory()
+            run = self.run
+        if run is None:
+            return img
+        return run.on_frame(img, t_s)
+
+    def stop(self) -> None:
+        with self.lock:
+            run, self.run = self.run, None
+        if run is not None:
+            run.stop()
+            self.last = run
+
+
+def quick_plan(ex: ExerciseSpec, reps: int = 3) -> SessionPlan:
+    """A session of one exercise, ``reps`` times (the coach page's "One exercise")."""
+    return SessionPlan(ex.id, ex.name, (replace(ex, reps=reps),))
 
 
 def virtual_patient(

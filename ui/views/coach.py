@@ -9,52 +9,19 @@ from __future__ import annotations
 
 import html
 import json
-import threading
-from dataclasses import replace
 
 import streamlit as st
 import streamlit.components.v1 as components
 
 from coach.errors import FaceCoachError
 from coach.live import LiveSnapshot
-from coach.session import HOLD, ExerciseSummary, SessionPlan, summarise_exercise
+from coach.session import HOLD, ExerciseSummary, summarise_exercise
 from exercises import get_program, load_library
 from ui import context
-from ui.live_run import LiveRun, RunSettings, now_s, virtual_patient
+from ui.live_run import LiveRun, RunSettings, RunSlot, now_s, quick_plan, virtual_patient
 
 QUICK_REPS = 3
 SOURCES = {"camera": "My camera", "demo": "The virtual patient (no camera needed)"}
-
-
-class RunSlot:
-    """Holds the current run for this browser tab; the video thread reads it.
-
-    The factory is replaced on every page run with the patient's current choices,
-    so a new run (after stop) starts with what the page shows.
-    """
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.run: LiveRun | None = None
-        self.last: LiveRun | None = None
-        self.factory = None
-
-    def frame(self, img, t_s: float):
-        with self.lock:
-            # A finished run stays (showing "All done") until the camera is stopped.
-            if self.run is None and self.factory is not None:
-                self.run = self.factory()
-            run = self.run
-        if run is None:
-            return img
-        return run.on_frame(img, t_s)
-
-    def stop(self) -> None:
-        with self.lock:
-            run, self.run = self.run, None
-        if run is not None:
-            run.stop()
-            self.last = run
 
 
 def _slot() -> RunSlot:
@@ -85,8 +52,7 @@ def _settings(patient, source: str, simple_face: bool, mirror: bool) -> RunSetti
     lib = load_library()
     ex_id = st.session_state.get("coach_exercise", "smile")
     ex_id = ex_id if ex_id in lib else "smile"
-    ex = lib[ex_id]
-    plan = SessionPlan(ex_id, ex.name, (replace(ex, reps=QUICK_REPS),))
+    plan = quick_plan(lib[ex_id], QUICK_REPS)
     return RunSettings(
         patient.id, ex_id, plan, patient.affected_side, source, {ex_id: {"reps": QUICK_REPS}}, mirror, simple_face
     )
@@ -195,6 +161,7 @@ def _camera(callback):
         media_stream_constraints={"video": {"width": 640, "height": 480}, "audio": False},
         video_frame_callback=callback,
         async_processing=True,
+        video_html_attrs={"style": {"width": "100%"}, "controls": False, "autoPlay": True, "muted": True},
         translations={
             "start": "START",
             "stop": "STOP",
@@ -256,11 +223,8 @@ if settings is None:
     st.stop()
 slot.factory = lambda: LiveRun(store, settings, model)
 
+video_col, panel_col = st.columns([3, 2], gap="large")
 if source == "camera":
-    st.caption(
-        "Press **START** and allow the camera. Sit at arm's length, face the camera, in good light. "
-        "Your video stays on this computer and is never saved."
-    )
     import av
 
     def video_frame_callback(frame: av.VideoFrame) -> av.VideoFrame:
@@ -269,37 +233,52 @@ if source == "camera":
         out = slot.frame(img, float(t))
         return av.VideoFrame.from_ndarray(out, format="rgb24")
 
-    try:
-        ctx = _camera(video_frame_callback)
-    except Exception as err:  # the component needs a real browser session
-        st.error(f"The camera could not start here ({type(err).__name__}). You can try the virtual patient instead.")
-        st.stop()
+    with video_col:
+        st.caption(
+            "Press **START** and allow the camera. Sit at arm's length, face the camera, in good light. "
+            "Your video stays on this computer and is never saved."
+        )
+        try:
+            ctx = _camera(video_frame_callback)
+        except Exception as err:  # the component needs a real browser session
+            st.error(
+                f"The camera could not start here ({type(err).__name__}). You can try the virtual patient instead."
+            )
+            st.stop()
     if not ctx.state.playing and slot.run is not None:
         slot.stop()
     playing = ctx.state.playing
 else:
     playing = slot.run is not None and slot.run.demo_running
-    b1, b2 = st.columns(2)
-    if b1.button("Start", type="primary", key="demo_start", disabled=playing):
-        slot.stop()
-        run = slot.factory()
-        slot.run = run
-        spec = virtual_patient(settings.plan, settings.affected_side or "left")
-        run.start_demo(spec)
-        playing = True
-    if b2.button("Stop", key="demo_stop", disabled=not playing):
-        slot.stop()
-        playing = False
+    with video_col:
+        b1, b2 = st.columns(2)
+        if b1.button("Start", type="primary", key="demo_start", disabled=playing, width="stretch"):
+            slot.stop()
+            run = slot.factory()
+            slot.run = run
+            spec = virtual_patient(settings.plan, settings.affected_side or "left")
+            run.start_demo(spec)
+            playing = True
+        if b2.button("Stop", key="demo_stop", disabled=not playing, width="stretch"):
+            slot.stop()
+            playing = False
+
+
+@st.fragment(run_every=0.25 if playing and source == "demo" else None)
+def demo_view() -> None:
+    run = slot.run or slot.last
+    if run is not None and run.image is not None:
+        st.image(run.image, caption="The virtual patient, coached live", width="stretch")
+    else:
+        st.info("Press Start to watch the virtual patient do the exercise, coached live.")
 
 
 @st.fragment(run_every=0.5 if playing else None)
 def live_panel() -> None:
     run = slot.run or slot.last
     if run is None:
-        st.info("Press Start when you are ready.")
+        st.info("When you are ready, press start. Then follow the words here and on the screen.")
         return
-    if source == "demo" and run.image is not None:
-        st.image(run.image, caption="The virtual patient, coached live", width=640)
     snap = run.snapshot()
     if snap.done or run.finished:
         _summary(run)
@@ -311,4 +290,8 @@ def live_panel() -> None:
         _status(snap, run)
 
 
-live_panel()
+if source == "demo":
+    with video_col:
+        demo_view()
+with panel_col:
+    live_panel()

@@ -1,0 +1,92 @@
+"""The whole live path: a virtual patient played as the browser's camera, coached and saved.
+
+Headless Chromium plays a y4m as its webcam; the app (a real Streamlit server) runs the
+coach on the frames streamlit-webrtc hands it, draws the overlay, and saves each rep the
+moment it is scored. The reps found live must match ``python -m coach analyze`` on the
+same video, on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from coach.phantom import write_video
+from coach.store import Store
+from exercises import get_exercise
+from tests.e2e.conftest import REPO, SCREENSHOTS, click_webrtc_start, wait_for_text, wait_until
+from ui.live_run import quick_plan, virtual_patient
+
+AWAY_FIRST_S = 3.0  # the face appears after 3 s; the coach's baseline starts when it does
+REPS = 3
+AFFECTED = "left"  # the demo patient's affected side
+
+
+@pytest.fixture(scope="module")
+def camera(tmp_path_factory) -> tuple[Path, dict]:
+    """The virtual patient doing "Gentle smile, 3 times" as the coach page cues it, and analyze's JSON of it."""
+    plan = quick_plan(get_exercise("smile"), REPS)
+    spec = virtual_patient(plan, AFFECTED, away_first_s=AWAY_FIRST_S)
+    path = write_video(spec, tmp_path_factory.mktemp("camera") / "patient.y4m")
+    out = subprocess.run(
+        [sys.executable, "-m", "coach", "analyze", str(path), "--affected-side", AFFECTED, "--json"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=True,
+    )
+    return path, json.loads(out.stdout)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, tmp_path) -> tuple[str, str]:
+    """(backend, SQLAlchemy URL) of a fresh database for the app."""
+    if request.param == "sqlite":
+        return "sqlite", f"sqlite:///{tmp_path / 'e2e.db'}"
+    return "postgresql", request.getfixturevalue("postgres_url")
+
+
+def test_live_page_scores_the_camera_like_analyze_and_saves_every_rep(
+    camera, database, streamlit_app, fake_camera_browser
+):
+    video, analyzed = camera
+    backend, database_url = database
+    assert len(analyzed["reps"]) == REPS
+    base_url = streamlit_app(database_url)
+    page = fake_camera_browser(video)
+    page.goto(f"{base_url}/coach")
+    wait_for_text(page, "Press START and allow the camera", timeout_s=60)
+    click_webrtc_start(page)
+
+    store = Store(database_url)
+    try:
+
+        def sessions():
+            demo = store.demo_patient()
+            return [s for s in store.sessions(demo.id) if s.source == "camera"]
+
+        wait_until(page, lambda: any(s.reps_completed >= 1 for s in sessions()), 90, "the first rep in the database")
+        saved_early = sessions()[0]
+        assert saved_early.status == "in_progress"  # saved as it completed, not at the end
+        page.wait_for_timeout(5500)  # into the hold of the second smile
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"coach_live_{backend}.png"), full_page=True)
+        wait_until(page, lambda: sessions()[0].status == "completed", 90, "the session to end")
+        wait_for_text(page, "Today's score", timeout_s=30)
+        (session,) = sessions()
+        detail = store.session(session.id)
+    finally:
+        store.close()
+
+    assert session.score is not None and session.program_id == "smile"
+    assert [r.rep_index for r in detail.reps] == [1, 2, 3]
+    assert all(r.completed and r.has_series for r in detail.reps)
+    for live, offline in zip(detail.reps, analyzed["reps"], strict=True):
+        assert live.symmetry_pct == pytest.approx(offline["symmetry_pct"], abs=5), (live, offline)
+        assert live.peak_left < live.peak_right  # her left is the weaker side
+    (smile,) = detail.exercises
+    assert smile.completed == REPS and smile.weaker_side == AFFECTED

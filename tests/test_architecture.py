@@ -99,3 +99,12 @@ def test_only_the_tracking_adapter_imports_mediapipe():
 
 def test_the_exercise_library_never_imports_the_ui():
     assert offenders(("exercises",), {"streamlit", "ui"}) == []
+
+
+def test_only_the_store_talks_to_the_database():
+    store_files = tuple(p.relative_to(ROOT).as_posix() for p in python_files("coach/store"))
+    assert offenders(PACKAGES, {"sqlalchemy", "alembic", "psycopg"}, allowed=store_files) == []
+
+
+def test_live_video_plumbing_stays_in_the_ui():
+    assert offenders(("coach", "exercises"), {"streamlit_webrtc", "av", "aiortc"}) == []

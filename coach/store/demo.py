@@ -124,6 +124,8 @@ def seed_demo(store: Store, plan: SessionPlan, program_id: str, days: int = 42, 
         for step, ex in enumerate(plan.steps):
             for index in range(1, ex.reps + 1):
                 strong = ex.target * float(rng.uniform(0.9, 1.15))
+                if ex.measure_def.unit == "%":
+                    strong = min(strong, 98.0)  # an eye closes at most fully
                 ratio = float(np.clip(rng.normal(ratio_mean, 0.06), 0.05, 1.0))
                 lag = float(abs(rng.normal(0.35 * (1 - progress), 0.08)))
                 eye = float(max(0.0, rng.normal(22.0 * (1 - progress), 5.0)))

@@ -82,6 +82,13 @@ def test_live_page_scores_the_camera_like_analyze_and_saves_every_rep(
     finally:
         store.close()
 
+    record = {
+        "backend": backend,
+        "live_symmetry_pct": [None if r.symmetry_pct is None else round(r.symmetry_pct, 1) for r in detail.reps],
+        "analyze_symmetry_pct": [r["symmetry_pct"] for r in analyzed["reps"]],
+    }
+    with open(REPO / "artifacts" / "e2e_live_vs_analyze.jsonl", "a") as f:
+        f.write(json.dumps(record) + "\n")
     assert session.score is not None and session.program_id == "smile"
     assert [r.rep_index for r in detail.reps] == [1, 2, 3]
     assert all(r.completed and r.has_series for r in detail.reps)

@@ -199,7 +199,8 @@ def test_report_is_print_ready_and_escapes_what_people_typed(store):
 
 def test_demo_clinic_is_seeded_once_with_engine_scored_history(store):
     plan = get_program("bells_palsy").plan()
-    pid = seed_demo(store, plan, "bells_palsy", days=14, today=date(2026, 11, 24))
+    battery = get_program("assessment").plan()
+    pid = seed_demo(store, plan, "bells_palsy", days=14, today=date(2026, 11, 24), assessment=battery)
     assert seed_demo(store, plan, "bells_palsy", days=14) == pid
     p = store.patient(pid)
     assert p.is_demo and p.affected_side == "left"
@@ -208,3 +209,6 @@ def test_demo_clinic_is_seeded_once_with_engine_scored_history(store):
     assert all(s.source == "demo" and s.status == "completed" and s.score is not None for s in sessions)
     hist = store.history(pid, "smile")
     assert hist[-1].symmetry_pct > hist[0].symmetry_pct  # the example patient recovers
+    graded = [s for s in sessions if s.grades]
+    assert graded and all(s.program_id == "assessment" for s in graded)
+    assert graded[-1].grades["sunnybrook_like"]["voluntary_score"] is not None

@@ -20,7 +20,7 @@ SIDE_WORDS = {None: "not set", "left": "left", "right": "right"}
 @st.cache_resource(show_spinner="Opening your records…")
 def _open_store(url: str) -> Store:
     store = Store(url)
-    seed_demo(store, get_program(DEMO_PROGRAM).plan(), DEMO_PROGRAM)
+    seed_demo(store, get_program(DEMO_PROGRAM).plan(), DEMO_PROGRAM, assessment=get_program("assessment").plan())
     return store
 
 
@@ -77,6 +77,18 @@ def current_patient() -> PatientInfo | None:
     if demo is not None:
         st.session_state["patient_id"] = demo.id
     return demo
+
+
+def require_patient() -> PatientInfo:
+    """The patient practising; the page stops with a kind word when there is none yet."""
+    patient = current_patient()
+    if patient is None:
+        st.info("There are no patients yet. A therapist can add one on the **Patients** page.")
+        st.stop()
+        raise AssertionError("unreachable")
+    if patient.is_demo:
+        st.caption(f"**{patient.name}** is an example patient: the practice history you see is made up.")
+    return patient
 
 
 def patient_picker() -> PatientInfo | None:

@@ -87,8 +87,20 @@ def series_of(frames: list[_Frame], ex: ExerciseSpec, step: int, index: int) -> 
     )
 
 
-def seed_demo(store: Store, plan: SessionPlan, program_id: str, days: int = 42, today: date | None = None) -> int:
+def seed_demo(
+    store: Store,
+    plan: SessionPlan,
+    program_id: str,
+    days: int = 42,
+    today: date | None = None,
+    assessment: SessionPlan | None = None,
+) -> int:
     """Create the demo therapist and patient with ``days`` of example history, once.
+
+    Args:
+        plan, program_id: the program the demo patient practises daily.
+        assessment: if given, every second week starts with this assessment instead
+            (so the grades over time have something to show).
 
     Returns:
         The demo patient's id (the existing one if the demo was seeded before).
@@ -119,9 +131,12 @@ def seed_demo(store: Store, plan: SessionPlan, program_id: str, days: int = 42, 
         progress = (days - d) / max(1, days - 1)
         ratio_mean = 0.35 + 0.45 * progress
         started = datetime.combine(day, time(18, 0)) + timedelta(minutes=int(rng.integers(0, 180)))
-        sid = store.start_session(pid, program_id, source="demo", affected_side=DEMO_SIDE, started_at=started)
+        today_plan, today_id = plan, program_id
+        if assessment is not None and (days - d) % 14 == 0:
+            today_plan, today_id = assessment, assessment.id
+        sid = store.start_session(pid, today_id, source="demo", affected_side=DEMO_SIDE, started_at=started)
         reps = []
-        for step, ex in enumerate(plan.steps):
+        for step, ex in enumerate(today_plan.steps):
             for index in range(1, ex.reps + 1):
                 strong = ex.target * float(rng.uniform(0.9, 1.15))
                 if ex.measure_def.unit == "%":
@@ -136,6 +151,6 @@ def seed_demo(store: Store, plan: SessionPlan, program_id: str, days: int = 42, 
                 reps.append(rep)
                 store.add_rep(sid, rep, series_of(frames, ex, step, index))
         n = sum(r.frames for r in reps)
-        result = build_result(plan, reps, [], DEMO_SIDE, n, n)
+        result = build_result(today_plan, reps, [], DEMO_SIDE, n, n)
         store.finish_session(sid, result)
     return pid

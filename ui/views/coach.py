@@ -176,10 +176,7 @@ def _camera(callback):
 
 
 st.title("Coach")
-patient = context.current_patient()
-if patient is None:
-    st.info("There are no patients yet. A therapist can add one on the **Patients** page.")
-    st.stop()
+patient = context.require_patient()
 model = context.model()
 store = context.store()
 slot = _slot()

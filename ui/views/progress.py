@@ -10,13 +10,8 @@ from coach.store import streak_days
 from ui import charts, context
 
 st.title("My progress")
-patient = context.current_patient()
-if patient is None:
-    st.info("There are no patients yet.")
-    st.stop()
+patient = context.require_patient()
 s = context.store()
-if patient.is_demo:
-    st.caption(f"**{patient.name}** is an example patient: the history below is made up to show what you will see.")
 
 today = date.today()
 days = s.practice_days(patient.id, today - timedelta(days=83))

@@ -12,13 +12,8 @@ from exercises import get_program
 from ui import context
 
 st.title("Today")
-patient = context.current_patient()
-if patient is None:
-    st.info("There are no patients yet. A therapist can add one on the **Patients** page.")
-    st.stop()
+patient = context.require_patient()
 s = context.store()
-if patient.is_demo:
-    st.caption(f"You are looking at **{patient.name}**, an example patient with made-up practice history.")
 assignment = s.assignment(patient.id)
 if assignment is None:
     st.info(

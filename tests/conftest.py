@@ -51,8 +51,7 @@ def unavailable(reason: str, how_to_enable: str) -> NoReturn:
 # --- PostgreSQL ---------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
+def _fresh_postgres() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for this test; dropped afterwards.
 
     The server comes from ``FACECOACH_TEST_POSTGRES_URL`` (a SQLAlchemy URL whose role may
@@ -84,3 +83,19 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test; dropped afterwards.
+
+    The server comes from ``FACECOACH_TEST_POSTGRES_URL`` (a SQLAlchemy URL whose role may
+    create databases, e.g. ``postgresql+psycopg://facecoach:facecoach@localhost:5432/postgres``).
+    """
+    yield from _fresh_postgres()
+
+
+@pytest.fixture(scope="module")
+def postgres_module_url() -> Iterator[str]:
+    """Like ``postgres_url``, shared by the tests of one module."""
+    yield from _fresh_postgres()

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
@@ -170,6 +170,16 @@ class NoteInfo:
     therapist_name: str | None
     text: str
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    at: datetime
+    username: str
+    role: str
+    action: str
+    patient_id: int | None
+    detail: str
 
 
 @dataclass(frozen=True)
@@ -750,6 +760,60 @@ class Store:
                 .order_by(m.Note.created_at.desc(), m.Note.id.desc())
             ).all()
             return [NoteInfo(n.id, n.patient_id, tn, n.text, n.created_at) for n, tn in rows]
+
+    # -- ownership, deletion, the access log -----------------------------------------------
+    def session_owner(self, session_id: int) -> int | None:
+        """The patient a session belongs to, or None if there is no such session."""
+        with self._sessions() as db:
+            return db.scalar(select(m.Session.patient_id).where(m.Session.id == session_id))
+
+    def rep_owner(self, rep_id: int) -> int | None:
+        """The patient a rep belongs to, or None if there is no such rep."""
+        with self._sessions() as db:
+            return db.scalar(
+                select(m.Session.patient_id).join(m.Rep, m.Rep.session_id == m.Session.id).where(m.Rep.id == rep_id)
+            )
+
+    def delete_patient(self, patient_id: int) -> None:
+        """Delete a patient and everything recorded about them (sessions, reps, series, notes, logins)."""
+        with self._lock, self._sessions.begin() as db:
+            p = db.get(m.Patient, patient_id)
+            if p is None:
+                raise KeyError(f"no patient {patient_id}")
+            sids = select(m.Session.id).where(m.Session.patient_id == patient_id)
+            rids = select(m.Rep.id).where(m.Rep.session_id.in_(sids))
+            # Explicit, so it does not depend on the database enforcing ON DELETE CASCADE.
+            db.execute(delete(m.RepSeriesRow).where(m.RepSeriesRow.rep_id.in_(rids)))
+            db.execute(delete(m.Rep).where(m.Rep.session_id.in_(sids)))
+            db.execute(delete(m.ExerciseResult).where(m.ExerciseResult.session_id.in_(sids)))
+            db.execute(delete(m.Session).where(m.Session.patient_id == patient_id))
+            for model in (m.Note, m.Assignment, m.User):
+                db.execute(delete(model).where(model.patient_id == patient_id))
+            db.delete(p)
+
+    def log_access(
+        self, user_id: int | None, username: str, role: str, action: str, patient_id: int | None, detail: str = ""
+    ) -> None:
+        with self._sessions.begin() as db:
+            db.add(
+                m.AccessLog(
+                    at=utcnow(),
+                    user_id=user_id,
+                    username=username[:64],
+                    role=role[:16],
+                    action=action[:64],
+                    patient_id=patient_id,
+                    detail=detail[:500],
+                )
+            )
+
+    def access_log(self, limit: int = 500, patient_id: int | None = None) -> list[AccessEntry]:
+        """The newest entries of the access log."""
+        q = select(m.AccessLog).order_by(m.AccessLog.at.desc(), m.AccessLog.id.desc()).limit(limit)
+        if patient_id is not None:
+            q = q.where(m.AccessLog.patient_id == patient_id)
+        with self._sessions() as db:
+            return [AccessEntry(a.at, a.username, a.role, a.action, a.patient_id, a.detail) for a in db.scalars(q)]
 
     def demo_patient(self) -> PatientInfo | None:
         with self._sessions() as db:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -25,6 +26,22 @@ def _quiet_native_logs() -> None:
     # CLI says so itself, in one line.
     os.environ.setdefault("OPENCV_LOG_LEVEL", "SILENT")
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+
+
+def finite_float(text: str) -> float:
+    """An argparse type: a finite number (``nan`` and ``inf`` are refused)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+def one_line(message: str) -> str:
+    """``message`` with control characters (newlines in a file name…) written as escapes."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,11 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     ph = sub.add_parser("phantom", help="write a virtual-patient video with known movement")
     ph.add_argument("out", help="output file: .mp4, .avi or .y4m")
-    ph.add_argument("--left-mm", type=float, default=4.0, help="left mouth-corner movement, mm")
-    ph.add_argument("--right-mm", type=float, default=2.0, help="right mouth-corner movement, mm")
+    ph.add_argument("--left-mm", type=finite_float, default=4.0, help="left mouth-corner movement, mm")
+    ph.add_argument("--right-mm", type=finite_float, default=2.0, help="right mouth-corner movement, mm")
     ph.add_argument("--reps", type=int, default=3)
-    ph.add_argument("--face-width-px", type=float, default=200.0)
-    ph.add_argument("--roll-deg", type=float, default=0.0)
+    ph.add_argument("--face-width-px", type=finite_float, default=200.0)
+    ph.add_argument("--roll-deg", type=finite_float, default=0.0)
     ph.add_argument("--seed", type=int, default=0)
 
     m = sub.add_parser("model", help="show where the face model was found")
@@ -253,7 +270,11 @@ def _phantom(args: argparse.Namespace, out: TextIO) -> int:
         )
     except ValueError as err:
         raise FaceCoachError(str(err)) from None
-    path = write_video(spec, args.out)
+    try:
+        path = write_video(spec, args.out)
+    except OSError as err:
+        why = err.strerror or "give a .avi, .mp4 or .y4m file in a folder that exists"
+        raise FaceCoachError(f"cannot write {args.out}: {why}") from None
     out.write(f"wrote {path} ({spec.n_frames} frames, {spec.length_s:g} s)\n")
     return 0
 
@@ -283,7 +304,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     try:
         return handlers[args.command](args, out)
     except FaceCoachError as e:
-        err.write(f"facecoach: {e}\n")
+        err.write(f"facecoach: {one_line(str(e))}\n")
         return 2
     except KeyboardInterrupt:
         err.write("facecoach: stopped\n")

@@ -9,6 +9,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from coach.store import Store
+from coach.store.access import Access
+from coach.store.auth import Accounts
 
 APP = str(Path(__file__).resolve().parents[1] / "ui" / "app.py")
 
@@ -25,6 +27,42 @@ def app(timeout: float = 60) -> AppTest:
     return AppTest.from_file(APP, default_timeout=timeout)
 
 
+def demo(timeout: float = 60) -> AppTest:
+    """The app, with the visitor trying the demo (no account)."""
+    at = app(timeout).run()
+    at.button(key="try_demo").click().run()
+    assert not at.exception
+    return at
+
+
+PASSWORD = "a long password 1"
+
+
+def accounts(data_dir: Path) -> dict[str, int]:
+    """An admin, a therapist with one patient, and the patient's login, in the app's database."""
+    store = Store(f"sqlite:///{data_dir / 'facecoach.db'}")
+    try:
+        acc = Accounts(store)
+        acc.create_first_admin("admin", PASSWORD)
+        admin = acc.login("admin", PASSWORD)
+        tid = Access(store, admin).add_therapist("Dr Lee")
+        acc.create_user(admin, "lee", PASSWORD, "therapist", therapist_id=tid)
+        pid = Access(store, acc.login("lee", PASSWORD)).add_patient("Kim", "right", "Bell's palsy")
+        acc.create_user(acc.login("lee", PASSWORD), "kim", PASSWORD, "patient", patient_id=pid)
+        return {"therapist": tid, "patient": pid}
+    finally:
+        store.close()
+
+
+def signed_in(username: str, password: str = PASSWORD, timeout: float = 60) -> AppTest:
+    at = app(timeout).run()
+    at.text_input(key="signin_name").input(username)
+    at.text_input(key="signin_pw").input(password)
+    at.button(key="signin_go").click().run()
+    assert not at.exception
+    return at
+
+
 def texts(at: AppTest) -> str:
     return "\n".join(
         [m.value for m in at.markdown]
@@ -34,16 +72,54 @@ def texts(at: AppTest) -> str:
     )
 
 
-def test_first_start_opens_today_with_the_demo_patient(data_dir):
+def test_first_run_creates_the_administrator_then_signs_in(data_dir):
     at = app().run()
     assert not at.exception
     assert (data_dir / "facecoach.db").exists()
+    assert at.subheader[0].value == "Welcome! Set up FaceCoach"
+    at.text_input(key="first_name").input("boss")
+    at.text_input(key="first_pw").input(PASSWORD)
+    at.text_input(key="first_pw2").input(PASSWORD)
+    at.button(key="first_go").click().run()
+    assert not at.exception
+    assert at.title[0].value == "Accounts"
+    assert "Signed in as **boss** (administrator)" in texts(at)
+    # The administrator adds a therapist with a login; the access log is there.
+    at.text_input(key="a_name").input("Dr Rivers")
+    at.text_input(key="a_user").input("rivers")
+    at.text_input(key="a_pw").input(PASSWORD)
+    at.button(key="a_go").click().run()
+    assert not at.exception
+    assert any("can now sign in as “rivers”" in s.value for s in at.success)
+    fresh = app().run()  # the first-run form is gone for good
+    assert fresh.subheader[0].value == "Sign in"
+
+
+def test_the_demo_opens_today_with_the_example_patient(data_dir):
+    at = demo()
     assert at.title[0].value == "Today"
-    assert at.selectbox(key="patient_picker").value is not None
     assert "example patient" in texts(at)
     assert at.subheader[0].value == "Bell's palsy recovery"
     assert {m.label for m in at.metric} == {"Done today", "Days in a row", "Days this week"}
     assert at.button(key="start_today")
+
+
+def test_wrong_password_is_refused_kindly(data_dir):
+    accounts(data_dir)
+    at = signed_in("lee", "not the password")
+    assert [e.value for e in at.error] == ["That user name and password do not match."]
+    assert at.title[0].value == "FaceCoach"
+
+
+def test_each_role_sees_only_its_pages(data_dir):
+    accounts(data_dir)
+    patient = signed_in("kim")
+    assert patient.title[0].value == "Today"
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        patient.switch_page("views/therapist.py").run()  # not in a patient's app at all
+    therapist = signed_in("lee")
+    assert therapist.title[0].value == "Patients"
+    assert list(therapist.dataframe[0].value["Patient"]) == ["Kim"]  # not the demo patient, nobody else's
 
 
 @pytest.mark.parametrize(
@@ -57,16 +133,16 @@ def test_first_start_opens_today_with_the_demo_patient(data_dir):
     ],
 )
 def test_every_page_opens(data_dir, page, title):
-    at = app()
+    at = demo()
     at.session_state["coach_source"] = "demo"
-    at.run().switch_page(page).run()
+    at.switch_page(page).run()
     assert not at.exception, at.exception
     assert at.title[0].value == title
     assert not at.error
 
 
 def test_progress_page_shows_charts_and_the_practice_calendar(data_dir):
-    at = app().run().switch_page("views/progress.py").run()
+    at = demo().switch_page("views/progress.py").run()
     assert not at.exception
     assert [s.value for s in at.subheader] == [
         "When you practised",
@@ -80,9 +156,9 @@ def test_progress_page_shows_charts_and_the_practice_calendar(data_dir):
 
 
 def test_the_virtual_patient_is_coached_live_and_her_reps_saved(data_dir):
-    at = app(timeout=120)
+    at = demo(timeout=120)
     at.session_state["coach_source"] = "demo"
-    at.run().switch_page("views/coach.py").run()
+    at.switch_page("views/coach.py").run()
     at.button(key="demo_start").click().run()
     assert not at.exception
     slot = at.session_state["coach_slot"]
@@ -109,7 +185,8 @@ def test_the_virtual_patient_is_coached_live_and_her_reps_saved(data_dir):
 
 
 def test_therapist_adds_a_patient_tunes_a_program_and_writes_a_safe_note(data_dir):
-    at = app().run().switch_page("views/therapist.py").run()
+    accounts(data_dir)
+    at = signed_in("lee")
     assert not at.exception
     at.text_input(key="new_name").input("<b>Robin</b>")
     at.radio(key="new_side").set_value("right")
@@ -144,7 +221,7 @@ def test_therapist_adds_a_patient_tunes_a_program_and_writes_a_safe_note(data_di
 
 
 def test_therapist_drills_into_a_session_and_exports(data_dir):
-    at = app().run().switch_page("views/therapist.py").run()
+    at = demo().switch_page("views/therapist.py").run()  # the demo's therapist view, read-only
     assert not at.exception
     overview = at.dataframe[0].value
     assert "Alex Demo (example patient)" in list(overview["Patient"])
@@ -165,7 +242,7 @@ def test_therapist_drills_into_a_session_and_exports(data_dir):
 
 
 def test_measure_a_video_scores_the_virtual_patient(data_dir):
-    at = app(timeout=180).run().switch_page("views/measure.py").run()
+    at = demo(timeout=180).switch_page("views/measure.py").run()
     at.slider(key="demo_left").set_value(5.0)
     at.slider(key="demo_right").set_value(1.5)
     at.number_input(key="demo_reps").set_value(1)
@@ -184,3 +261,32 @@ def test_a_broken_database_address_gives_a_clear_message(data_dir, monkeypatch):
     at = app().run()
     assert not at.exception
     assert any("could not open the records" in e.value for e in at.error)
+
+
+def test_a_patient_downloads_and_deletes_all_their_data(data_dir):
+    ids = accounts(data_dir)
+    at = signed_in("kim").switch_page("views/my_data.py").run()
+    assert not at.exception
+    labels = {b.label for b in at.get("download_button")}
+    assert labels == {"Download all my repetitions (CSV)", "Download my report (HTML, to print)"}
+    assert at.button(key="me_delete").disabled
+    at.text_input(key="me_confirm").input("DELETE").run()
+    at.button(key="me_delete").click().run()
+    assert not at.exception
+    assert "All your data was deleted" in texts(at)
+    store = Store(f"sqlite:///{data_dir / 'facecoach.db'}")
+    try:
+        with pytest.raises(KeyError):
+            store.patient(ids["patient"])
+        assert [e.action for e in store.access_log(patient_id=ids["patient"])][:1] == ["delete_all"]
+    finally:
+        store.close()
+    assert signed_in("kim").error  # the login went with the data
+
+
+def test_the_demo_cannot_change_records(data_dir):
+    at = demo().switch_page("views/therapist.py").run()
+    at.text_input(key="new_name").input("Someone")
+    at.button(key="new_add").click().run()
+    assert not at.exception
+    assert any("sign in as a therapist" in i.value for i in at.info)

@@ -1,4 +1,4 @@
-"""What every page shares: the database, the face model, names, and who is practising."""
+"""What every page shares: the database, the face model, names, and who is signed in."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import streamlit as st
 from coach.errors import FaceCoachError
 from coach.model import ModelFile, resolve_model
 from coach.store import Store, default_url
+from coach.store.access import Access
+from coach.store.auth import Accounts, AuthError, Forbidden, Principal
 from coach.store.demo import seed_demo
 from coach.store.repo import PatientInfo
 from exercises import get_program, load_library, load_programs
@@ -64,26 +66,74 @@ def names() -> dict[str, str]:
     return {**exercise_names(), **program_names()}
 
 
+@st.cache_resource(show_spinner=False)
+def _accounts(url: str) -> Accounts:
+    return Accounts(_open_store(url))
+
+
+def accounts() -> Accounts:
+    """Sign-in and account management for the app's database."""
+    store()
+    return _accounts(default_url())
+
+
+def principal() -> Principal | None:
+    """Who is signed in (or trying the demo), still valid now; None when nobody is."""
+    who = st.session_state.get("who")
+    if who is None:
+        return None
+    try:
+        who = accounts().check(who)
+    except AuthError as err:
+        st.session_state.pop("who", None)
+        st.session_state["signin_flash"] = str(err) + "."
+        return None
+    st.session_state["who"] = who
+    return who
+
+
+def sign_in(who: Principal) -> None:
+    for key in list(st.session_state):
+        if key != "who":
+            del st.session_state[key]  # nothing of the last person's stays
+    st.session_state["who"] = who
+
+
+def sign_out(message: str | None = None) -> None:
+    slot = st.session_state.get("coach_slot")
+    if slot is not None:
+        slot.stop()
+    for key in list(st.session_state):
+        del st.session_state[key]
+    if message:
+        st.session_state["signin_flash"] = message
+
+
+def access() -> Access:
+    """The records as the signed-in person may see them; the page stops if nobody is signed in."""
+    who = principal()
+    if who is None:
+        st.warning("Please sign in first.")
+        st.stop()
+        raise AssertionError("unreachable")
+    return Access(store(), who)
+
+
 def current_patient() -> PatientInfo | None:
-    """The patient chosen in the sidebar (the demo patient by default)."""
-    s = store()
-    pid = st.session_state.get("patient_id")
-    if pid is not None:
-        try:
-            return s.patient(int(pid))
-        except KeyError:
-            st.session_state.pop("patient_id", None)
-    demo = s.demo_patient()
-    if demo is not None:
-        st.session_state["patient_id"] = demo.id
-    return demo
+    """The patient practising: the signed-in patient, or the demo patient for the demo visitor."""
+    a = access()
+    if a.who.role == "patient" and a.who.patient_id is not None:
+        return a.patient(a.who.patient_id)
+    if a.who.is_demo:
+        return a.demo_patient()
+    return None
 
 
 def require_patient() -> PatientInfo:
-    """The patient practising; the page stops with a kind word when there is none yet."""
+    """The patient practising; the page stops with a kind word when there is none."""
     patient = current_patient()
     if patient is None:
-        st.info("There are no patients yet. A therapist can add one on the **Patients** page.")
+        st.info("This page is for patients. Sign in with a patient's account, or try the demo.")
         st.stop()
         raise AssertionError("unreachable")
     if patient.is_demo:
@@ -91,25 +141,9 @@ def require_patient() -> PatientInfo:
     return patient
 
 
-def patient_picker() -> PatientInfo | None:
-    """The sidebar's "who is practising" choice."""
-    s = store()
-    patients = s.patients()
-    if not patients:
-        return None
-    current = current_patient()
-    ids = [p.id for p in patients]
-    by_id = {p.id: p for p in patients}
-    index = ids.index(current.id) if current is not None and current.id in ids else 0
-    chosen = st.sidebar.selectbox(
-        "Who is practising?",
-        ids,
-        index=index,
-        format_func=lambda i: by_id[i].name,
-        key="patient_picker",
-    )
-    st.session_state["patient_id"] = chosen
-    return by_id[chosen]
+def forbidden(err: Forbidden) -> None:
+    """A refused action, said kindly."""
+    st.info(str(err) + ".")
 
 
 def local_time(utc: datetime) -> datetime:

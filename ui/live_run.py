@@ -6,10 +6,12 @@ page only reads :meth:`LiveRun.snapshot`. So it can be tested without a browser.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -21,8 +23,12 @@ from coach.phantom import PhantomSpec
 from coach.series import RepSeries
 from coach.session import RepScore, SessionPlan, SessionResult
 from coach.session_phantom import Performance, session_phantom
-from coach.store.repo import Store
+from coach.store.repo import Store, utcnow
 from ui.overlay import draw_overlay, draw_simple_face
+
+log = logging.getLogger(__name__)
+
+RETRY_EVERY_S = 5.0  # while something is unsaved, the video thread tries again at most this often
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,13 @@ class LiveRun:
     The database session is opened with the first frame (pressing start without
     a camera leaves no empty session), each rep is saved the moment it is
     scored, and the session is closed when the program ends or :meth:`stop` is called.
+
+    When the database fails, nothing stops: the reps that could not be written
+    (with their series) and the session's end wait in memory, :attr:`save_error`
+    says so in plain words, and they are written in order at the next rep, at
+    the end, when :meth:`stop` or :meth:`save_pending` is called, or on a later
+    frame (at most every ``RETRY_EVERY_S``). Writing a rep twice is harmless
+    (the store keeps the first).
     """
 
     def __init__(self, store: Store, settings: RunSettings, model: ModelFile | None = None) -> None:
@@ -52,8 +65,12 @@ class LiveRun:
         self.settings = settings
         self.session_id: int | None = None
         self.save_error: str | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the records below (and the store calls)
         self._closed = False
+        self._started_at: datetime | None = None
+        self._unsaved: list[tuple[RepScore, RepSeries | None]] = []
+        self._unsaved_end: tuple[SessionResult, bool] | None = None  # (result, stopped)
+        self._last_failure: float | None = None  # time.monotonic() of the last failed write
         self._image: np.ndarray | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -65,39 +82,115 @@ class LiveRun:
             on_finish=self._save_result,
         )
 
-    # -- records -------------------------------------------------------------------
+    # -- records (self._lock is held) ---------------------------------------------------
     def _open(self) -> None:
         if self.session_id is None:
             s = self.settings
+            if self._started_at is None:
+                self._started_at = utcnow()  # a session opened late still starts when the patient did
             self.session_id = self.store.start_session(
-                s.patient_id, s.program_id, s.source, s.affected_side, s.overrides
+                s.patient_id, s.program_id, s.source, s.affected_side, s.overrides, started_at=self._started_at
             )
+
+    def _flush(self) -> bool:
+        """Write what is waiting, oldest first; True when nothing is left unsaved."""
+        try:
+            self._open()
+            assert self.session_id is not None
+            while self._unsaved:
+                rep, series = self._unsaved[0]
+                self.store.add_rep(self.session_id, rep, series)
+                self._unsaved.pop(0)
+            if self._unsaved_end is not None:
+                result, stopped = self._unsaved_end
+                self.store.finish_session(self.session_id, result, stopped=stopped)
+                self._unsaved_end = None
+        except Exception:  # noqa: BLE001 - a failed write must not stop the session; it is kept and retried
+            log.exception(
+                "saving session %s failed; %d rep(s)%s kept for later",
+                self.session_id,
+                len(self._unsaved),
+                " and the session's end" if self._unsaved_end else "",
+            )
+            self._last_failure = time.monotonic()
+            self.save_error = self._unsaved_words()
+            return False
+        self._last_failure = None
+        self.save_error = None
+        return True
+
+    def _unsaved_words(self) -> str:
+        """What the patient is told while something is unsaved (the details go to the log)."""
+        n = len(self._unsaved)
+        if n == 1:
+            return (
+                "We couldn't save your last movement just now. Nothing is lost: it is kept here and we will try again."
+            )
+        if n:
+            return (
+                f"We couldn't save your last {n} movements just now. "
+                "Nothing is lost: they are kept here and we will try again."
+            )
+        if self._unsaved_end is not None:
+            return "We couldn't save today's results just now. Please keep this page open: we will try again."
+        return "We couldn't reach your records just now. Your movements will be saved as soon as we can."
 
     def _save_rep(self, rep: RepScore, series: RepSeries) -> None:
         with self._lock:
-            self._open()
-            assert self.session_id is not None
-            self.store.add_rep(self.session_id, rep, series)
+            self._unsaved.append((rep, series))
+            self._flush()
 
     def _save_result(self, result: SessionResult) -> None:
         with self._lock:
             if self._closed:
                 return
             self._closed = True
-            if self.session_id is None and not result.reps:
-                return  # nothing happened: keep no empty session
-            self._open()
-            assert self.session_id is not None
-            stopped = not self.coach.engine.done
-            self.store.finish_session(self.session_id, result, stopped=stopped)
+            if self.session_id is None and not result.reps and not self._unsaved:
+                self.save_error, self._last_failure = None, None  # nothing happened: keep no empty session
+                return
+            self._unsaved_end = (result, not self.coach.engine.done)
+            self._flush()
+
+    @property
+    def unsaved(self) -> tuple[RepScore, ...]:
+        """The reps scored but not in the database yet (oldest first)."""
+        with self._lock:
+            return tuple(rep for rep, _ in self._unsaved)
+
+    @property
+    def all_saved(self) -> bool:
+        """Every rep scored so far, and the session's end once it has ended, is in the database."""
+        with self._lock:
+            return not self._unsaved and self._unsaved_end is None and self.save_error is None
+
+    def save_pending(self) -> bool:
+        """Try now to write what could not be written (e.g. a "try again" button). True when all is saved."""
+        with self._lock:
+            if not self._unsaved and self._unsaved_end is None and self.save_error is None:
+                return True
+            return self._flush()
+
+    def _retry_if_due(self) -> None:
+        """On the video thread: another try when something waits and the last failure is old enough."""
+        failed = self._last_failure
+        if failed is None or time.monotonic() - failed < RETRY_EVERY_S:
+            return
+        if self._lock.acquire(blocking=False):  # never wait for another thread's write here
+            try:
+                if self._last_failure is not None:
+                    self._flush()
+            finally:
+                self._lock.release()
 
     # -- frames ---------------------------------------------------------------------
     def on_frame(self, frame_rgb: np.ndarray, t_s: float) -> np.ndarray:
         """Process one camera frame (from the video thread) and return what the patient sees."""
-        if self.session_id is None and not self._closed:
+        if self.session_id is None and self._started_at is None and not self._closed:
             with self._lock:
-                self._open()
+                self._started_at = utcnow()
+                self._flush()  # if the database is down, the session is opened with the first rep saved
         self.coach.process(frame_rgb, t_s)
+        self._retry_if_due()
         image = self.draw(frame_rgb)
         self._image = image
         return image
@@ -126,7 +219,9 @@ class LiveRun:
         self._stop.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=10)
-        return self.coach.finish()
+        result = self.coach.finish()
+        self._retry_if_due()
+        return result
 
     # -- the virtual patient ------------------------------------------------------------
     def start_demo(self, spec: PhantomSpec, speed: float = 1.0, on_end: Callable[[], None] | None = None) -> None:
@@ -143,7 +238,8 @@ class LiveRun:
                     on_end()
 
         with self._lock:
-            self._open()
+            self._started_at = utcnow()
+            self._flush()
         self._thread = threading.Thread(target=work, name="facecoach-demo", daemon=True)
         self._thread.start()
 

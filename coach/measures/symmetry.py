@@ -18,21 +18,26 @@ def symmetry_pct(left: float, right: float, affected: str | None = None) -> floa
     Without: weaker ÷ stronger × 100 (0 to 100).
 
     Returns:
-        ``None`` when the reference side did not move (nothing to compare) or a
-        value is not a finite number.
+        ``None`` when the reference side did not move (nothing to compare), a
+        value is not a finite number, or the ratio is too large to be a number.
+
+    Raises:
+        ValueError: ``affected`` is not ``"left"``, ``"right"`` or ``None``.
     """
+    if affected is not None:
+        other_side(affected)  # validates the name
     if not (math.isfinite(left) and math.isfinite(right)):
         return None
     left, right = max(0.0, float(left)), max(0.0, float(right))
     if affected is not None:
         num = left if affected == "left" else right
         den = right if affected == "left" else left
-        other_side(affected)  # validates the name
     else:
         num, den = min(left, right), max(left, right)
     if den <= 1e-9:
         return None
-    return 100.0 * (num / den)
+    pct = 100.0 * (num / den)
+    return pct if math.isfinite(pct) else None
 
 
 def weaker_side(left: float, right: float) -> str | None:

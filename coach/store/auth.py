@@ -64,7 +64,7 @@ def demo_principal(now: datetime | None = None) -> Principal:
     return Principal(None, "demo", DEMO_ROLE, None, None, now, now)
 
 
-def _username(name: str) -> str:
+def normal_username(name: str) -> str:
     if not isinstance(name, str):
         raise ValueError("user name must be text")
     name = name.strip().lower()
@@ -156,7 +156,7 @@ class Accounts:
         return self._create(username, password, role, therapist_id, patient_id)
 
     def _create(self, username: str, password: str, role: str, therapist_id: int | None, patient_id: int | None) -> int:
-        name = _username(username)
+        name = normal_username(username)
         check_password_rules(password)
         with self._db.begin() as db:
             if db.scalar(select(m.User.id).where(m.User.username == name)) is not None:
@@ -195,7 +195,7 @@ class Accounts:
         """
         now = now or utcnow()
         try:
-            name = _username(username)
+            name = normal_username(username)
         except ValueError:
             name = str(username).strip().lower()[:64]
         with self._db.begin() as db:

@@ -32,7 +32,7 @@ def _slot() -> RunSlot:
 
 def _settings(patient, source: str, simple_face: bool, mirror: bool) -> RunSettings | None:
     choice = st.session_state.get("coach_plan_choice", "quick")
-    assignment = context.store().assignment(patient.id)
+    assignment = context.access().assignment(patient.id)
     if choice == "program" and assignment is not None:
         try:
             plan = get_program(assignment.program_id).plan(assignment.overrides)
@@ -178,7 +178,7 @@ def _camera(callback):
 st.title("Coach")
 patient = context.require_patient()
 model = context.model()
-store = context.store()
+records = context.access()
 slot = _slot()
 busy = slot.run is not None and not slot.run.finished
 
@@ -218,7 +218,7 @@ with c2:
 settings = _settings(patient, source, simple_face, mirror)
 if settings is None:
     st.stop()
-slot.factory = lambda: LiveRun(store, settings, model)
+slot.factory = lambda: LiveRun(records, settings, model)
 
 video_col, panel_col = st.columns([3, 2], gap="large")
 if source == "camera":

@@ -12,15 +12,17 @@ from pathlib import Path
 import streamlit as st
 
 from coach.analysis import Analyzer
-from coach.errors import FaceCoachError
+from coach.errors import FaceCoachError, VideoError
 from coach.phantom import PhantomRenderer, Schedule, smile_phantom
 from coach.results import AnalysisResult
-from coach.video import VideoReader
+from coach.video import CONTAINER_SUFFIX, HEAD_BYTES, VideoReader, check_upload, display_name
 from exercises import get_exercise
 from ui import context
 from ui.annotate import annotate
 
 MAX_UPLOAD_MB = 200
+# What the file picker offers; the content is checked whatever the name says.
+UPLOAD_TYPES = ["mp4", "mov", "m4v", "avi", "webm", "mkv", "y4m", "ogv"]
 
 
 def run_analysis(frames, n_frames: int, fps: float, source: str, affected: str | None) -> AnalysisResult:
@@ -104,25 +106,34 @@ def upload_tab() -> None:
         "relaxing in between. Your video is measured on this computer and not kept."
     )
     affected = st.radio("Which side is affected?", ["Not sure", "Left", "Right"], horizontal=True, key="affected")
-    up = st.file_uploader("Your video", type=["mp4", "mov", "avi", "webm", "mkv", "y4m"], key="upload")
+    up = st.file_uploader("Your video", type=UPLOAD_TYPES, key="upload")
     if up is None:
         return
-    if up.size > MAX_UPLOAD_MB * 1024 * 1024:
-        st.error(f"That video is too large. Please use one under {MAX_UPLOAD_MB} MB.")
+    # The name the browser sent is only ever shown, as plain text; what the file
+    # is comes from its first bytes, and its size is checked before it is written.
+    shown = display_name(up.name)
+    st.text(f"Your video: {shown}")
+    data = up.getbuffer()
+    try:
+        container = check_upload(bytes(data[:HEAD_BYTES]), max(up.size, len(data)), MAX_UPLOAD_MB * 2**20)
+    except VideoError as err:
+        st.error(f"{err}.")
         return
     side = None if affected == "Not sure" else affected.lower()
     # OpenCV reads from a file: it lives in a private temporary folder only
-    # while it is measured, and is deleted straight after.
+    # while it is measured, and is deleted straight after. Its name is ours.
     with tempfile.TemporaryDirectory(prefix="facecoach-") as tmp:
-        path = Path(tmp) / ("upload" + Path(up.name).suffix.lower())
-        path.write_bytes(up.getbuffer())
+        path = Path(tmp) / f"upload{CONTAINER_SUFFIX[container]}"
+        path.write_bytes(data)
         try:
-            with VideoReader(path) as video:
+            with VideoReader(path, name="This file") as video:
                 info = video.info
-                result = run_analysis(iter(video), info.frame_count, info.fps, up.name, side)
+                result = run_analysis(iter(video), info.frame_count, info.fps, shown, side)
         except FaceCoachError as err:
             st.error(f"Sorry, we could not use that video. {err}.")
             return
+    if info.fps_was_guessed:
+        st.info(f"The video did not say how many frames it has per second; we assumed {info.fps:g}.")
     show_result(result)
 
 

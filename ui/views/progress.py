@@ -11,7 +11,7 @@ from ui import charts, context
 
 st.title("My progress")
 patient = context.require_patient()
-s = context.store()
+s = context.access()
 
 today = date.today()
 days = s.practice_days(patient.id, today - timedelta(days=83))

@@ -9,8 +9,9 @@ import streamlit as st
 
 from coach.errors import FaceCoachError
 from coach.series import RepSeries
-from coach.store.export import patient_csv, patient_report_html
-from coach.store.repo import PatientInfo, Store
+from coach.store.access import Access
+from coach.store.auth import Forbidden
+from coach.store.repo import PatientInfo
 from exercises import get_program, load_programs
 from exercises.programs import TUNABLE
 from ui import charts, context
@@ -30,7 +31,7 @@ def _side(x: str | None) -> str:
     return context.SIDE_WORDS.get(x, x or "not set")
 
 
-def patient_list(s: Store) -> list[PatientInfo]:
+def patient_list(s: Access) -> list[PatientInfo]:
     rows = s.overview(today=date.today())
     st.subheader(f"Your patients ({len(rows)})")
     st.dataframe(
@@ -56,7 +57,7 @@ def patient_list(s: Store) -> list[PatientInfo]:
     return [r.patient for r in rows]
 
 
-def add_patient_form(s: Store) -> None:
+def add_patient_form(s: Access) -> None:
     with st.expander("Add a patient"):
         with st.form("add_patient", clear_on_submit=True):
             name = st.text_input("Name", max_chars=120, key="new_name")
@@ -72,16 +73,18 @@ def add_patient_form(s: Store) -> None:
                 if not name.strip():
                     st.error("Please give the patient's name.")
                     return
-                therapists = s.therapists()
-                tid = therapists[0].id if therapists else None
-                pid = s.add_patient(name, side, condition, surgery or None, surgery_date, therapist_id=tid)
-                s.assign_program(pid, program, therapist_id=tid)
+                try:
+                    pid = s.add_patient(name, side, condition, surgery=surgery or None, surgery_date=surgery_date)
+                    s.assign_program(pid, program)
+                except Forbidden as err:
+                    context.forbidden(err)
+                    return
                 st.session_state["therapist_patient"] = pid
                 st.session_state["t_flash"] = f"{name.strip()} was added with the program “{programs[program].name}”."
                 st.rerun()
 
 
-def progress_tab(s: Store, p: PatientInfo) -> None:
+def progress_tab(s: Access, p: PatientInfo) -> None:
     history = s.history(p.id)
     if not history:
         st.info("No completed exercises yet.")
@@ -101,7 +104,7 @@ def progress_tab(s: Store, p: PatientInfo) -> None:
     st.write(f"{len(pts)} sessions with this exercise; synkinesis flagged in {syn} repetitions.")
 
 
-def sessions_tab(s: Store, p: PatientInfo) -> None:
+def sessions_tab(s: Access, p: PatientInfo) -> None:
     sessions = s.sessions(p.id, limit=200)
     if not sessions:
         st.info("No sessions yet.")
@@ -175,7 +178,7 @@ def _synk(r) -> str:
     return "yes"
 
 
-def assessment_tab(s: Store, p: PatientInfo) -> None:
+def assessment_tab(s: Access, p: PatientInfo) -> None:
     graded = [x for x in s.sessions(p.id) if x.grades]
     if not graded:
         st.info("No assessment yet. Assign the assessment program for a session to get these estimates.")
@@ -199,7 +202,7 @@ def assessment_tab(s: Store, p: PatientInfo) -> None:
         st.json(latest)
 
 
-def program_tab(s: Store, p: PatientInfo) -> None:
+def program_tab(s: Access, p: PatientInfo) -> None:
     programs = load_programs()
     current = s.assignment(p.id)
     ids = list(programs)
@@ -231,42 +234,66 @@ def program_tab(s: Store, p: PatientInfo) -> None:
         except (FaceCoachError, ValueError) as err:
             st.error(f"That tuning cannot be used: {err}")
             return
-        s.assign_program(p.id, pid, tuned, therapist_id=p.therapist_id)
+        try:
+            s.assign_program(p.id, pid, tuned)
+        except Forbidden as err:
+            context.forbidden(err)
+            return
         st.success(f"{p.name} will now do “{prog.name}”" + (" with your changes." if tuned else "."))
 
 
-def details_tab(s: Store, p: PatientInfo) -> None:
+def details_tab(s: Access, p: PatientInfo) -> None:
     with st.form(f"details_{p.id}"):
         side = st.radio("Affected side", SIDES, index=SIDES.index(p.affected_side), format_func=_side, horizontal=True)
         condition = st.text_input("Condition", p.condition, max_chars=120)
         surgery = st.text_input("Surgery", p.surgery or "", max_chars=160)
         surgery_date = st.date_input("Date of surgery", value=p.surgery_date)
         if st.form_submit_button("Save details"):
-            s.update_patient(p.id, affected_side=side, condition=condition, surgery=surgery, surgery_date=surgery_date)
-            st.success("Saved.")
+            try:
+                s.update_patient(
+                    p.id, affected_side=side, condition=condition, surgery=surgery, surgery_date=surgery_date
+                )
+                st.success("Saved.")
+            except Forbidden as err:
+                context.forbidden(err)
     st.subheader("Notes")
     with st.form(f"note_{p.id}", clear_on_submit=True):
         text = st.text_area("New note", max_chars=5000)
         if st.form_submit_button("Add note") and text.strip():
-            s.add_note(p.id, text, therapist_id=p.therapist_id)
+            try:
+                s.add_note(p.id, text)
+            except Forbidden as err:
+                context.forbidden(err)
     for n in s.notes(p.id):
         st.caption(f"{context.when(n.created_at)} · {n.therapist_name or 'unknown'}")
         st.text(n.text)
+    if s.who.role == "therapist":
+        st.subheader("The patient's own login")
+        with st.form(f"login_{p.id}", clear_on_submit=True):
+            st.caption("So they can practise at home and see their own progress (and nobody else's).")
+            username = st.text_input("User name for the patient", key=f"t_login_name_{p.id}")
+            password = st.text_input("A first password (at least 10 characters)", type="password")
+            if st.form_submit_button("Create the login"):
+                try:
+                    context.accounts().create_user(s.who, username, password, "patient", patient_id=p.id)
+                    st.success(f"{p.name} can now sign in as “{username.strip().lower()}”.")
+                except (ValueError, Forbidden) as err:
+                    st.error(f"{str(err)[:1].upper()}{str(err)[1:]}.")
 
 
-def export_tab(s: Store, p: PatientInfo) -> None:
+def export_tab(s: Access, p: PatientInfo) -> None:
     st.write("For the clinical record: every repetition as a spreadsheet, or a report to print or save as PDF.")
     safe = "".join(c if c.isalnum() else "_" for c in p.name)[:40] or "patient"
     st.download_button(
         "Download all repetitions (CSV)",
-        patient_csv(s, p.id),
+        s.export_csv(p.id),
         file_name=f"facecoach_{safe}.csv",
         mime="text/csv",
         key="t_csv",
     )
     st.download_button(
         "Download printable report (HTML)",
-        patient_report_html(s, p.id, context.names()),
+        s.report_html(p.id, context.names()),
         file_name=f"facecoach_report_{safe}.html",
         mime="text/html",
         key="t_report",
@@ -274,7 +301,10 @@ def export_tab(s: Store, p: PatientInfo) -> None:
 
 
 st.title("Patients")
-store = context.store()
+store = context.access()
+if store.who.role not in ("therapist", "demo"):
+    st.info("This page is for therapists.")
+    st.stop()
 if "t_flash" in st.session_state:
     st.success(st.session_state.pop("t_flash"))
 patients = patient_list(store)

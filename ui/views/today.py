@@ -13,7 +13,7 @@ from ui import context
 
 st.title("Today")
 patient = context.require_patient()
-s = context.store()
+s = context.access()
 assignment = s.assignment(patient.id)
 if assignment is None:
     st.info(

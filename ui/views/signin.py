@@ -1,0 +1,54 @@
+"""Sign in, the very first run (the administrator's account), and the door to the demo."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from coach.store.auth import AuthError, Forbidden, demo_principal
+from ui import context
+
+st.title("FaceCoach")
+st.caption("Gentle, even facial exercises, measured side by side.")
+if "signin_flash" in st.session_state:
+    st.info(st.session_state.pop("signin_flash"))
+acc = context.accounts()
+
+left, right = st.columns(2, gap="large")
+with left:
+    if acc.needs_first_admin():
+        st.subheader("Welcome! Set up FaceCoach")
+        st.write("First, create the administrator's account. The administrator adds the therapists.")
+        with st.form("first_admin"):
+            name = st.text_input("Administrator's user name", key="first_name")
+            pw = st.text_input("Password (at least 10 characters)", type="password", key="first_pw")
+            pw2 = st.text_input("The same password again", type="password", key="first_pw2")
+            if st.form_submit_button("Create the administrator", type="primary", key="first_go"):
+                if pw != pw2:
+                    st.error("The two passwords are not the same.")
+                else:
+                    try:
+                        acc.create_first_admin(name, pw)
+                        context.sign_in(acc.login(name, pw))
+                        st.rerun()
+                    except (ValueError, Forbidden, AuthError) as err:
+                        st.error(f"{str(err)[:1].upper()}{str(err)[1:]}.")
+    else:
+        st.subheader("Sign in")
+        with st.form("signin"):
+            name = st.text_input("User name", key="signin_name")
+            pw = st.text_input("Password", type="password", key="signin_pw")
+            if st.form_submit_button("Sign in", type="primary", key="signin_go"):
+                try:
+                    context.sign_in(acc.login(name, pw))
+                    st.rerun()
+                except AuthError as err:
+                    st.error(f"{err}.")
+with right:
+    st.subheader("Just looking?")
+    st.write(
+        "Try FaceCoach without an account: an example patient's made-up records, "
+        "and a virtual patient who does the exercises if you have no camera."
+    )
+    if st.button("Try the demo", key="try_demo"):
+        context.sign_in(demo_principal())
+        st.rerun()

@@ -318,3 +318,15 @@ def wait_until(page: Page, check: Callable[[], bool], timeout_s: float, what: st
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout_s:.0f} s waiting for {what}", pytrace=False)
         page.wait_for_timeout(poll_s * 1000)
+
+
+def enter_demo(page: Page, base_url: str) -> None:
+    """Open the app and step into the demo (no account): the example patient's records."""
+    page.goto(base_url)
+    page.get_by_role("button", name="Try the demo").click()
+    wait_for_text(page, "You are trying the demo", timeout_s=60)
+
+
+def open_page(page: Page, title: str) -> None:
+    """Go to a page through the sidebar (a new URL would start a new, signed-out session)."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()

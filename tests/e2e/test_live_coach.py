@@ -18,7 +18,15 @@ import pytest
 from coach.phantom import write_video
 from coach.store import Store
 from exercises import get_exercise
-from tests.e2e.conftest import REPO, SCREENSHOTS, click_webrtc_start, wait_for_text, wait_until
+from tests.e2e.conftest import (
+    REPO,
+    SCREENSHOTS,
+    click_webrtc_start,
+    enter_demo,
+    open_page,
+    wait_for_text,
+    wait_until,
+)
 from ui.live_run import quick_plan, virtual_patient
 
 AWAY_FIRST_S = 3.0  # the face appears after 3 s; the coach's baseline starts when it does
@@ -58,7 +66,8 @@ def test_live_page_scores_the_camera_like_analyze_and_saves_every_rep(
     assert len(analyzed["reps"]) == REPS
     base_url = streamlit_app(database_url)
     page = fake_camera_browser(video)
-    page.goto(f"{base_url}/coach")
+    enter_demo(page, base_url)
+    open_page(page, "Coach")
     wait_for_text(page, "Press START and allow the camera", timeout_s=60)
     click_webrtc_start(page)
 

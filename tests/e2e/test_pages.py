@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from coach.phantom import write_video
-from tests.e2e.conftest import SCREENSHOTS, wait_for_text
+from tests.e2e.conftest import SCREENSHOTS, enter_demo, open_page, wait_for_text
 from ui.live_run import quick_plan, virtual_patient
 
 PAGES = [
-    ("", "Bell's palsy recovery", "page_today"),
-    ("progress", "How even your two sides are", "page_progress"),
-    ("therapist", "Your patients", "page_therapist"),
-    ("measure", "Try the virtual patient", "page_measure"),
+    ("Today", "Bell's palsy recovery", "page_today"),
+    ("My progress", "How even your two sides are", "page_progress"),
+    ("Patients", "Your patients", "page_therapist"),
+    ("Measure a video", "Try the virtual patient", "page_measure"),
 ]
 
 
@@ -28,14 +28,18 @@ def test_every_page_renders_in_a_browser(any_camera, streamlit_app, fake_camera_
     base_url = streamlit_app()
     page = fake_camera_browser(any_camera)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for path, text, name in PAGES:
-        page.goto(f"{base_url}/{path}")
+    page.goto(base_url)
+    wait_for_text(page, "Welcome! Set up FaceCoach", timeout_s=60)  # a fresh install: the first run
+    page.screenshot(path=str(SCREENSHOTS / "page_signin.png"))
+    enter_demo(page, base_url)
+    for title, text, name in PAGES:
+        open_page(page, title)
         wait_for_text(page, text, timeout_s=60)
         page.wait_for_timeout(1500)  # charts draw after the text
         assert not page.get_by_text("Traceback").count()
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
-    # The therapist opens a session and one repetition's curves.
-    page.goto(f"{base_url}/therapist")
+    # The therapist's view opens a session and one repetition's curves.
+    open_page(page, "Patients")
     wait_for_text(page, "Your patients", timeout_s=60)
     page.get_by_role("tab", name="Sessions").click()
     wait_for_text(page, "Look at one repetition", timeout_s=30)

@@ -141,6 +141,27 @@ def require_patient() -> PatientInfo:
     return patient
 
 
+def download_buttons(
+    records: Access, patient: PatientInfo, csv_label: str, report_label: str, key: str, columns: bool = False
+) -> None:
+    """Two downloads of one patient's records: every repetition (CSV) and a printable report (HTML).
+
+    The file names are made from the patient's name, letters and digits only.
+    """
+    safe = "".join(c if c.isalnum() else "_" for c in patient.name)[:40] or "patient"
+    where = st.columns(2) if columns else (st, st)
+    where[0].download_button(
+        csv_label, records.export_csv(patient.id), file_name=f"facecoach_{safe}.csv", mime="text/csv", key=f"{key}_csv"
+    )
+    where[1].download_button(
+        report_label,
+        records.report_html(patient.id, names()),
+        file_name=f"facecoach_report_{safe}.html",
+        mime="text/html",
+        key=f"{key}_report",
+    )
+
+
 def forbidden(err: Forbidden) -> None:
     """A refused action, said kindly."""
     st.info(str(err) + ".")

@@ -14,21 +14,8 @@ st.write(
     "FaceCoach keeps your measurements — how far each side of your face moved, your scores, "
     "and when you practised. It never keeps video or pictures of you."
 )
-safe = "".join(c if c.isalnum() else "_" for c in patient.name)[:40] or "patient"
-c1, c2 = st.columns(2)
-c1.download_button(
-    "Download all my repetitions (CSV)",
-    records.export_csv(patient.id),
-    file_name=f"facecoach_{safe}.csv",
-    mime="text/csv",
-    key="me_csv",
-)
-c2.download_button(
-    "Download my report (HTML, to print)",
-    records.report_html(patient.id, context.names()),
-    file_name=f"facecoach_report_{safe}.html",
-    mime="text/html",
-    key="me_report",
+context.download_buttons(
+    records, patient, "Download all my repetitions (CSV)", "Download my report (HTML, to print)", "me", columns=True
 )
 
 st.subheader("Delete everything")

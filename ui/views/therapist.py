@@ -283,21 +283,7 @@ def details_tab(s: Access, p: PatientInfo) -> None:
 
 def export_tab(s: Access, p: PatientInfo) -> None:
     st.write("For the clinical record: every repetition as a spreadsheet, or a report to print or save as PDF.")
-    safe = "".join(c if c.isalnum() else "_" for c in p.name)[:40] or "patient"
-    st.download_button(
-        "Download all repetitions (CSV)",
-        s.export_csv(p.id),
-        file_name=f"facecoach_{safe}.csv",
-        mime="text/csv",
-        key="t_csv",
-    )
-    st.download_button(
-        "Download printable report (HTML)",
-        s.report_html(p.id, context.names()),
-        file_name=f"facecoach_report_{safe}.html",
-        mime="text/html",
-        key="t_report",
-    )
+    context.download_buttons(s, p, "Download all repetitions (CSV)", "Download printable report (HTML)", "t")
 
 
 st.title("Patients")

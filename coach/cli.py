@@ -288,7 +288,10 @@ def _model(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    """Run the CLI; returns the exit code (0 ok, 2 bad input or set-up)."""
+    """Run the CLI; returns the exit code (0 ok, 2 bad input or set-up, 1 a bug).
+
+    Set ``FACECOACH_DEBUG=1`` to see a bug's traceback instead of its one line.
+    """
     out = out or sys.stdout
     err = err or sys.stderr
     _quiet_native_logs()
@@ -309,3 +312,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     except KeyboardInterrupt:
         err.write("facecoach: stopped\n")
         return 130
+    except Exception as e:  # noqa: BLE001 - the person running it gets one line, not a traceback
+        if os.environ.get("FACECOACH_DEBUG", "").strip() == "1":
+            raise
+        err.write(f"facecoach: unexpected error ({one_line(f'{type(e).__name__}: {e}')}); please report it\n")
+        return 1

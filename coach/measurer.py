@@ -109,6 +109,7 @@ class FaceMeasurer:
         self.points = points
         self.baseline_s = baseline_s
         self._motion = TissueMotion(points, rigid_landmarks=rigid_landmarks)
+        self._tracked = np.array(sorted({tp.landmark for tp in points}))
         self._collect: list[tuple[float, FaceObservation, np.ndarray, float, float]] = []
         self._recent: deque[np.ndarray] = deque(maxlen=history)
         self._recent_frames: deque[tuple[np.ndarray, FaceFrame]] = deque(maxlen=reference_frames)
@@ -145,6 +146,10 @@ class FaceMeasurer:
             return self._unscored(t_s, NO_FACE)
         if not obs.finite:
             return self._unscored(t_s, BAD_LANDMARKS, obs.faces_seen)
+        if not self._in_picture(obs.xy, np.shape(frame_rgb)):
+            # A tracked point has no pixels to measure: for the patient that is
+            # "we can't see your face", and its numbers must not be scored.
+            return self._unscored(t_s, NO_FACE, obs.faces_seen)
         try:
             ff = self._frame_of(obs)
         except ValueError:
@@ -203,6 +208,20 @@ class FaceMeasurer:
             faces_seen=obs.faces_seen,
             **pose,
         )
+
+    def _in_picture(self, xy_px: np.ndarray, frame_shape: tuple[int, ...]) -> bool:
+        """True when the tracked points are inside the frame and no landmark is absurdly far outside it.
+
+        The tracker extrapolates landmarks a little past the edges (a cheek, an
+        eye corner), which is fine; a tracked point outside has no pixels to measure.
+        """
+        if len(frame_shape) < 2:
+            return False
+        h, w = frame_shape[:2]
+        p = xy_px[self._tracked]
+        inside = (p[:, 0] >= 0) & (p[:, 0] < w) & (p[:, 1] >= 0) & (p[:, 1] < h)
+        near = (np.abs(xy_px[:, 0] - w / 2) <= 1.5 * w) & (np.abs(xy_px[:, 1] - h / 2) <= 1.5 * h)
+        return bool(inside.all() and near.all())
 
     def _unscored(self, t_s: float, status: str, faces: int = 0, pose: dict[str, float] | None = None) -> FrameMeasures:
         # Continuity is broken: flow, reference frames and a half-built baseline restart.

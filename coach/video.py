@@ -27,8 +27,12 @@ HEAD_BYTES = 64  # what sniff_video needs to see of a file
 CONTAINER_SUFFIX = {"mp4": ".mp4", "matroska": ".mkv", "avi": ".avi", "y4m": ".y4m", "ogg": ".ogv"}
 CONTAINER_NAMES = "MP4, MOV, WebM, MKV, AVI, Y4M or Ogg"
 
-# ISO base-media brands of still pictures (HEIC, AVIF, Canon raw): an ftyp box, but no video.
-_PICTURE_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis", b"crx "}
+# ISO base-media brands of still pictures: an ftyp box, but no video.
+_PICTURE_BRANDS = {
+    **dict.fromkeys([b"heic", b"heix", b"heim", b"heis", b"mif1", b"msf1"], "HEIC"),
+    **dict.fromkeys([b"avif", b"avis"], "AVIF"),
+    b"crx ": "Canon raw",
+}
 
 
 def sniff_video(head: bytes) -> str | None:
@@ -74,8 +78,8 @@ def sniff_picture(head: bytes) -> str | None:
         return "WebP"
     if head[:4] in (b"II*\x00", b"MM\x00*"):
         return "TIFF"
-    if head[4:8] == b"ftyp" and head[8:12] in _PICTURE_BRANDS:
-        return "HEIC" if head[8:11] in (b"hei", b"mif", b"msf") else "AVIF" if head[8:10] == b"av" else "raw photo"
+    if head[4:8] == b"ftyp":
+        return _PICTURE_BRANDS.get(head[8:12])
     return None
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from coach import landmarks as L
 from coach.analysis import Analyzer
-from coach.measurer import BAD_LANDMARKS, CALIBRATING, OK, FaceMeasurer
+from coach.measurer import BAD_LANDMARKS, CALIBRATING, NO_FACE, OK, FaceMeasurer
 from coach.observation import FaceObservation
 from coach.phantom import PhantomRenderer, Schedule, smile_phantom
 from tests.test_face_frame import FRONTAL_PX, landmarks_px
@@ -87,6 +87,28 @@ def test_broken_landmarks_never_become_the_baseline():
     assert m.baseline_mm is None
 
 
+OUTSIDE = {
+    "far-away": lambda: landmarks_px() + [1e12, 1e12, 0.0],
+    "enormous": lambda: landmarks_px() * 1e300,  # finite, but any geometry on it overflows
+    "mouth-corner-outside": lambda: _with({L.MOUTH_CORNER["left"]: [700.0, 300.0]}),
+    "mouth-below-the-bottom": lambda: landmarks_px() + [0.0, 200.0, 0.0],
+}
+
+
+@pytest.mark.parametrize("calibrated", [False, True], ids=["while-calibrating", "after-calibration"])
+@pytest.mark.parametrize("kind", list(OUTSIDE))
+def test_a_face_outside_the_picture_is_not_scored(kind, calibrated):
+    m = FaceMeasurer()
+    before = _feed(m, 30) if calibrated else []
+    statuses = []
+    for i in range(20):  # long enough to finish a calibration on it
+        t = (len(before) + i) / FPS
+        statuses.append(m.update(FRAME, FaceObservation(t, OUTSIDE[kind]()), t).status)
+    assert set(statuses) == {NO_FACE}
+    after = _feed(m, 1, start=len(before) + 20)
+    assert after == [OK if calibrated else CALIBRATING]
+
+
 # --- poor pictures through the whole engine (needs the face model) -------------------------------
 
 
@@ -96,18 +118,18 @@ def _shift_left(frame: np.ndarray, px: int) -> np.ndarray:
     return out
 
 
-def _dark(frame: np.ndarray) -> np.ndarray:
-    # A dim room: 8 % of the light, and the camera's gain makes noise.
-    noise = np.random.default_rng(0).normal(0.0, 2.0, frame.shape)
-    return np.clip(frame * 0.08 + noise, 0, 255).astype(np.uint8)
+def dim(frame: np.ndarray, index: int, light: float = 0.15) -> np.ndarray:
+    """The frame in a dim room: a fraction of the light, and the noise a camera's gain adds."""
+    noise = np.random.default_rng(index).normal(0.0, 2.0, frame.shape)
+    return np.clip(frame * light + noise, 0, 255).astype(np.uint8)
 
 
 POOR = {
-    "dark": _dark,
-    "overexposed": lambda f: np.clip(f.astype(np.int32) * 3 + 60, 0, 255).astype(np.uint8),
-    "blurred": lambda f: cv2.GaussianBlur(f, (0, 0), 4),
-    "partly-out-of-picture": lambda f: _shift_left(f, 260),  # one cheek outside, the mouth inside
-    "half-out-of-picture": lambda f: _shift_left(f, 320),
+    "dark": dim,  # mean grey about 22 of 255
+    "overexposed": lambda f, i: np.clip(f.astype(np.int32) * 3 + 60, 0, 255).astype(np.uint8),
+    "blurred": lambda f, i: cv2.GaussianBlur(f, (0, 0), 4),
+    "partly-out-of-picture": lambda f, i: _shift_left(f, 260),  # one cheek outside, the mouth inside
+    "half-out-of-picture": lambda f, i: _shift_left(f, 320),
 }
 
 
@@ -129,8 +151,8 @@ def smile_frames() -> list[tuple[float, np.ndarray]]:
 )
 def test_poor_pictures_are_measured_near_the_truth_or_not_at_all(model, smile_frames, kind, measured, says):
     with Analyzer(model=model) as an:
-        for t, frame in smile_frames:
-            an.update(POOR[kind](frame), t)
+        for i, (t, frame) in enumerate(smile_frames):
+            an.update(POOR[kind](frame, i), t)
         res = an.result(kind, FPS, ONE_REP.duration_s)
     if measured:
         assert len(res.reps) == 1

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from coach.analysis import Analyzer
 from coach.errors import VideoError
-from coach.phantom import Schedule, smile_phantom, write_video
+from coach.phantom import PhantomRenderer, Schedule, smile_phantom, write_video
 from coach.video import (
     CONTAINER_SUFFIX,
     DEFAULT_FPS,
@@ -37,6 +37,7 @@ from coach.video import (
     sniff_video,
 )
 from tests.test_cli import run_cli
+from tests.test_hostile_frames import dim
 
 ONE_REP = Schedule(lead_in_s=1.2, rise_s=0.8, hold_s=1.2, release_s=0.8, rest_s=1.0, reps=1)
 MB = 2**20
@@ -454,3 +455,34 @@ def test_upload_page_names_the_file_itself_and_measures_it(written, tmp_path, ph
     assert written[0].parent.parent == tmp_path and not written[0].parent.exists()
     assert [t.value for t in at.text] == ["Your video: vom.mp4"]
     assert any("1 smile scored" in s.value for s in at.subheader)
+    assert not any("dark" in w.value for w in at.warning)
+
+
+def test_upload_page_warns_that_a_dark_video_may_be_less_accurate(written, tmp_path):
+    path = tmp_path / "dark.avi"
+    spec = smile_phantom(4.0, 2.0, schedule=ONE_REP)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), spec.fps, spec.size_wh)
+    for i, (_, frame) in enumerate(PhantomRenderer(spec).frames()):
+        writer.write(cv2.cvtColor(dim(frame, i, light=0.08), cv2.COLOR_RGB2BGR))
+    writer.release()
+    at = measure_page()
+    at.file_uploader(key="upload").set_value(("dark.avi", path.read_bytes(), "video/x-msvideo")).run()
+    assert not at.exception
+    assert any("quite dark" in w.value for w in at.warning)
+
+
+def test_cli_an_unexpected_error_is_one_line_unless_debugging(monkeypatch):
+    import io
+
+    from coach import cli
+
+    def broken(args, out):
+        raise RuntimeError("something\nunforeseen")
+
+    monkeypatch.setattr(cli, "_exercises", broken)
+    out, err = io.StringIO(), io.StringIO()
+    assert cli.main(["exercises"], out, err) == 1
+    assert err.getvalue() == "facecoach: unexpected error (RuntimeError: something\\nunforeseen); please report it\n"
+    monkeypatch.setenv("FACECOACH_DEBUG", "1")
+    with pytest.raises(RuntimeError):
+        cli.main(["exercises"], out, err)

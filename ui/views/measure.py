@@ -9,16 +9,19 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import streamlit as st
 
 from coach.analysis import Analyzer
 from coach.errors import FaceCoachError, VideoError
+from coach.live import frame_brightness
 from coach.phantom import PhantomRenderer, Schedule, smile_phantom
 from coach.results import AnalysisResult
 from coach.video import CONTAINER_SUFFIX, HEAD_BYTES, VideoReader, check_upload, display_name
 from exercises import get_exercise
 from ui import context
 from ui.annotate import annotate
+from ui.overlay import TOO_DARK
 
 MAX_UPLOAD_MB = 200
 # What the file picker offers; the content is checked whatever the name says.
@@ -30,9 +33,12 @@ def run_analysis(frames, n_frames: int, fps: float, source: str, affected: str |
     exercise = get_exercise("smile")
     bar = st.progress(0.0, text="Watching the video…")
     best = (-1.0, None)
+    brightness = []
     with Analyzer(exercise, affected, model=context.model()) as an:
         last_t = 0.0
         for i, (t, frame) in enumerate(frames):
+            if i % 10 == 0:
+                brightness.append(frame_brightness(frame))
             fm, _ = an.update(frame, t)
             last_t = t
             exc = fm.excursion_mm()
@@ -42,6 +48,12 @@ def run_analysis(frames, n_frames: int, fps: float, source: str, affected: str |
                 bar.progress(min(1.0, i / n_frames), text="Watching the video…")
         result = an.result(source, fps, last_t + 1.0 / fps if an.frames else 0.0)
     bar.empty()
+    if brightness and float(np.median(brightness)) < TOO_DARK:
+        # Very dark, noisy video can make the weaker side look weaker than it is.
+        st.warning(
+            "This video is quite dark, so the numbers may be less accurate. "
+            "Next time, film with a light in front of you."
+        )
     if best[1] is not None:
         st.image(best[1], caption="The biggest moment of your smile (shown as a mirror).", width=480)
     return result

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -23,7 +23,7 @@ from coach.phantom import PhantomSpec
 from coach.series import RepSeries
 from coach.session import RepScore, SessionPlan, SessionResult
 from coach.session_phantom import Performance, session_phantom
-from coach.store.repo import Store, utcnow
+from coach.store.repo import utcnow
 from ui.overlay import draw_overlay, draw_simple_face
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,25 @@ class RunSettings:
     simple_face: bool = False
 
 
+class Records(Protocol):
+    """Where a live session saves: a :class:`Store`, or (in the app) the signed-in person's
+    :class:`coach.store.access.Access`, which checks each write."""
+
+    def start_session(
+        self,
+        patient_id: int,
+        program_id: str,
+        source: str = ...,
+        affected_side: str | None = ...,
+        overrides: dict | None = ...,
+        started_at: datetime | None = ...,
+    ) -> int: ...
+
+    def add_rep(self, session_id: int, rep: RepScore, series: Any | None = ...) -> int: ...
+
+    def finish_session(self, session_id: int, result: SessionResult | None, stopped: bool = ...) -> None: ...
+
+
 class LiveRun:
     """A session in progress: the coach, its database session, and the last picture shown.
 
@@ -60,7 +79,7 @@ class LiveRun:
     (the store keeps the first).
     """
 
-    def __init__(self, store: Store, settings: RunSettings, model: ModelFile | None = None) -> None:
+    def __init__(self, store: Records, settings: RunSettings, model: ModelFile | None = None) -> None:
         self.store = store
         self.settings = settings
         self.session_id: int | None = None

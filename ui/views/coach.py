@@ -77,8 +77,8 @@ def _status(snap: LiveSnapshot, run: LiveRun) -> None:
             st.warning(m)
     if snap.brightness is not None and snap.brightness < 45:
         st.warning("It's a bit dark. More light on your face helps.")
-    if run.save_error or snap.warnings:
-        st.error("Some results could not be saved. They are kept on screen; please tell your therapist.")
+    if run.save_error:
+        st.warning(run.save_error)
     done = [r for r in snap.reps if r.completed]
     if snap.reps:
         st.write(f"**{len(done)}** movement{'s' if len(done) != 1 else ''} scored so far.")
@@ -119,6 +119,10 @@ def _summary(run: LiveRun) -> None:
     result = snap.result
     if result is None:
         return
+    if not run.all_saved:
+        st.warning(run.save_error or "Some results are not saved yet.")
+        if st.button("Try saving again", key="coach_save_again") and run.save_pending():
+            st.success("Saved. Thank you for waiting.")
     names = context.exercise_names()
     st.subheader("Well done!" if result.score is not None else "Session ended")
     if result.score is not None:

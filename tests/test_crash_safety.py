@@ -28,10 +28,10 @@ from streamlit.testing.v1 import AppTest
 import ui.live_run as live_run
 from coach.phantom import PhantomRenderer, PhantomSpec
 from coach.series import RepSeries
-from coach.session import SessionPlan, score_rep
+from coach.session import SessionPlan, rep_series, score_rep
 from coach.store import Store
 from coach.store.auth import Accounts
-from coach.store.demo import performance_frames, series_of
+from coach.store.demo import performance_frames
 from coach.store.export import patient_csv, patient_report_html
 from coach.store.repo import utcnow
 from exercises import get_exercise
@@ -438,7 +438,7 @@ def test_a_failed_open_with_nothing_scored_leaves_no_session(store, model):
 def a_rep(index: int, seed: int):
     ex = get_exercise("smile")
     frames = performance_frames(ex, 4.0, 0.5, "left", 0.1, 0.0, np.random.default_rng(seed))
-    return score_rep(ex, 0, index, 0.0, frames, "left"), series_of(frames, ex, 0, index)
+    return score_rep(ex, 0, index, 0.0, frames, "left"), rep_series(ex, 0, index, 0.0, frames)
 
 
 def test_a_half_written_session_is_in_progress_and_counted(any_store):

@@ -12,10 +12,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from coach.series import RepSeries
-from coach.session import build_result, score_rep
+from coach.session import build_result, rep_series, score_rep
 from coach.store import Store, StoreError, streak_days
 from coach.store.db import current_tables
-from coach.store.demo import performance_frames, seed_demo, series_of
+from coach.store.demo import performance_frames, seed_demo
 from coach.store.export import patient_csv, patient_report_html
 from coach.store.models import Base
 from exercises import get_exercise, get_program
@@ -50,7 +50,7 @@ def store(url):
 def a_rep(ex_id="smile", left=4.0, ratio=0.5, step=0, index=1, affected="left", eye=0.0, seed=0):
     ex = get_exercise(ex_id)
     frames = performance_frames(ex, left, ratio, affected, 0.1, eye, np.random.default_rng(seed))
-    return score_rep(ex, step, index, 0.0, frames, affected), series_of(frames, ex, step, index)
+    return score_rep(ex, step, index, 0.0, frames, affected), rep_series(ex, step, index, 0.0, frames)
 
 
 def test_migrations_build_the_schema_and_match_the_models(store, url):

@@ -11,12 +11,12 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from coach.store.export import HEALTHY_SYMMETRY_PCT
 from coach.store.repo import HistoryPoint
 
 LEFT = "#1f77d0"
 RIGHT = "#ef8a17"
 SIDE_SCALE = alt.Scale(domain=["Left", "Right"], range=[LEFT, RIGHT])
-HEALTHY_SYMMETRY = (79.0, 98.0)
 
 
 def _local(points: list[HistoryPoint]) -> list:
@@ -31,7 +31,7 @@ def symmetry_trend(points: list[HistoryPoint], height: int = 260) -> alt.Chart:
             "Symmetry (%)": [np.nan if p.symmetry_pct is None else round(p.symmetry_pct, 1) for p in points],
         }
     )
-    lo, hi = HEALTHY_SYMMETRY
+    lo, hi = HEALTHY_SYMMETRY_PCT
     band = (
         alt.Chart(pd.DataFrame({"lo": [lo], "hi": [hi]}))
         .mark_rect(color="#2e7d32", opacity=0.15)

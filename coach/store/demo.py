@@ -17,8 +17,7 @@ import numpy as np
 
 from coach.exercise import ExerciseSpec
 from coach.measures.sides import PerSide
-from coach.series import RepSeries
-from coach.session import HOLD, MOVE, RELEASE, REST, SessionPlan, _Frame, build_result, score_rep
+from coach.session import HOLD, MOVE, RELEASE, REST, SessionPlan, _Frame, build_result, rep_series, score_rep
 from coach.store.repo import Store
 
 DEMO_THERAPIST = "Sam Rivera (demo therapist)"
@@ -66,25 +65,6 @@ def performance_frames(
             mouth = PerSide(*((0.6 if s == weak_side else 0.2) * _level(t, ex) for s in ("left", "right")))
         out.append(_Frame(t, phase, value, move if ex.measure == "mouth_corner" else None, narrowing, mouth, 0.9))
     return out
-
-
-def series_of(frames: list[_Frame], ex: ExerciseSpec, step: int, index: int) -> RepSeries:
-    nan = np.float32(np.nan)
-
-    def col(get) -> np.ndarray:
-        return np.array([get(f) for f in frames], dtype=np.float32)
-
-    return RepSeries(
-        exercise_id=ex.id,
-        step=step,
-        index=index,
-        t_s=col(lambda f: f.t_s),
-        left=col(lambda f: f.values.left if f.values else nan),
-        right=col(lambda f: f.values.right if f.values else nan),
-        eye_left=col(lambda f: f.narrowing.left if f.narrowing else nan),
-        eye_right=col(lambda f: f.narrowing.right if f.narrowing else nan),
-        unit=ex.measure_def.unit,
-    )
 
 
 def seed_demo(
@@ -149,7 +129,7 @@ def seed_demo(
                 if rep is None:
                     continue
                 reps.append(rep)
-                store.add_rep(sid, rep, series_of(frames, ex, step, index))
+                store.add_rep(sid, rep, rep_series(ex, step, index, 0.0, frames))
         n = sum(r.frames for r in reps)
         result = build_result(today_plan, reps, [], DEMO_SIDE, n, n)
         store.finish_session(sid, result)

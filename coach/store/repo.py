@@ -11,7 +11,7 @@ import math
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -24,9 +24,7 @@ from coach.session import RepScore, SessionResult
 from coach.store import models as m
 from coach.store.db import StoreError, default_url, make_engine, migrate
 
-SIDES = (None, "left", "right")
 SOURCES = ("camera", "demo", "video")
-ENDED = ("completed", "stopped")
 
 
 def utcnow() -> datetime:
@@ -180,12 +178,6 @@ class AccessEntry:
     action: str
     patient_id: int | None
     detail: str
-
-
-@dataclass(frozen=True)
-class SeriesInfo:
-    rep_id: int
-    data: bytes = field(repr=False)
 
 
 # -- the store ---------------------------------------------------------------------

@@ -466,8 +466,11 @@ class Store:
         Reps already saved stay as they are; reps in ``result`` not yet saved are added.
         """
         if result is not None:
+            with self._sessions() as db:
+                saved = set(db.execute(select(m.Rep.step, m.Rep.rep_index).where(m.Rep.session_id == session_id)).all())
             for rep in result.reps:
-                self.add_rep(session_id, rep)
+                if (rep.step, rep.index) not in saved:  # saved reps are not written again
+                    self.add_rep(session_id, rep)
         with self._lock, self._sessions.begin() as db:
             s = db.get(m.Session, session_id)
             if s is None:

@@ -38,6 +38,27 @@ def _native_stderr_silenced() -> Iterator[None]:
         os.close(saved)
 
 
+def create_landmarker(model: ModelFile, max_faces: int = MAX_FACES, min_confidence: float = 0.5):  # noqa: ANN201
+    """A bare MediaPipe FaceLandmarker in VIDEO mode, with the options :class:`FaceTracker` uses.
+
+    (Also what ``benchmarks/live.py`` times as "bare MediaPipe".) Close it after use.
+    """
+    from mediapipe.tasks.python import BaseOptions, vision
+
+    options = vision.FaceLandmarkerOptions(
+        base_options=BaseOptions(model_asset_buffer=model.data),
+        running_mode=vision.RunningMode.VIDEO,
+        num_faces=max_faces,
+        min_face_detection_confidence=min_confidence,
+        min_face_presence_confidence=min_confidence,
+        min_tracking_confidence=min_confidence,
+        output_face_blendshapes=True,
+        output_facial_transformation_matrixes=True,
+    )
+    with _native_stderr_silenced():
+        return vision.FaceLandmarker.create_from_options(options)
+
+
 class FaceTracker:
     """MediaPipe Face Landmarker in VIDEO mode.
 
@@ -60,21 +81,8 @@ class FaceTracker:
             raise ValueError(f"max_faces must be 1 to 5, got {max_faces}")
         if not 0.1 <= min_confidence <= 0.95:
             raise ValueError(f"min_confidence must be 0.1 to 0.95, got {min_confidence}")
-        from mediapipe.tasks.python import BaseOptions, vision
-
         self._model = model or resolve_model()
-        options = vision.FaceLandmarkerOptions(
-            base_options=BaseOptions(model_asset_buffer=self._model.data),
-            running_mode=vision.RunningMode.VIDEO,
-            num_faces=max_faces,
-            min_face_detection_confidence=min_confidence,
-            min_face_presence_confidence=min_confidence,
-            min_tracking_confidence=min_confidence,
-            output_face_blendshapes=True,
-            output_facial_transformation_matrixes=True,
-        )
-        with _native_stderr_silenced():
-            self._landmarker = vision.FaceLandmarker.create_from_options(options)
+        self._landmarker = create_landmarker(self._model, max_faces, min_confidence)
         self._last_ms = -1
         self._closed = False
         self._warmed = False
@@ -129,9 +137,8 @@ class FaceTracker:
         if not result.face_landmarks:
             return None
         h, w = frame.shape[:2]
-        faces = [
-            np.array([[p.x * w, p.y * h, p.z * w] for p in face], dtype=np.float64) for face in result.face_landmarks
-        ]
+        scale = np.array([w, h, w], dtype=np.float64)
+        faces = [np.array([(p.x, p.y, p.z) for p in face], dtype=np.float64) * scale for face in result.face_landmarks]
         widths = [f[:, 0].max() - f[:, 0].min() for f in faces]
         best = int(np.argmax(widths))
         blend: dict[str, float] = {}

@@ -301,6 +301,27 @@ class RunSlot:
             self.last = run
 
 
+def camera_callback(slot: RunSlot, clock: Callable[[], float] | None = None) -> Callable[[Any], Any]:
+    """The camera page's streamlit-webrtc callback: a video frame in, the annotated frame out.
+
+    streamlit-webrtc calls it on its worker thread with the newest camera frame
+    only (frames that came while it was busy are skipped, never queued). The
+    frame's own timestamp is the coach's clock; ``clock`` (monotonic by default)
+    is used only for a frame without one.
+    """
+    import av
+
+    clock = clock or now_s
+
+    def callback(frame: av.VideoFrame) -> av.VideoFrame:
+        img = frame.to_ndarray(format="rgb24")
+        t = frame.time if frame.time is not None else clock()
+        out = slot.frame(img, float(t))
+        return av.VideoFrame.from_ndarray(out, format="rgb24")
+
+    return callback
+
+
 def quick_plan(ex: ExerciseSpec, reps: int = 3) -> SessionPlan:
     """A session of one exercise, ``reps`` times (the coach page's "One exercise")."""
     return SessionPlan(ex.id, ex.name, (replace(ex, reps=reps),))

@@ -42,18 +42,20 @@ class Similarity:
         return np.stack([self.a * x + self.b * y, -self.b * x + self.a * y], axis=-1) / d
 
 
-def _weighted_fit(p: np.ndarray, q: np.ndarray, w: np.ndarray) -> tuple[float, float, np.ndarray]:
+def _weighted_fit(
+    px: np.ndarray, py: np.ndarray, qx: np.ndarray, qy: np.ndarray, w: np.ndarray
+) -> tuple[float, float, float, float]:
+    """Weighted least-squares similarity on 1-D coordinate arrays: (a, b, tx, ty)."""
     sw = w.sum()
-    pc = (w[:, None] * p).sum(0) / sw
-    qc = (w[:, None] * q).sum(0) / sw
-    P, Q = p - pc, q - qc
-    den = (w * (P * P).sum(1)).sum()
+    pcx, pcy = (w @ px) / sw, (w @ py) / sw
+    qcx, qcy = (w @ qx) / sw, (w @ qy) / sw
+    PX, PY, QX, QY = px - pcx, py - pcy, qx - qcx, qy - qcy
+    den = w @ (PX * PX + PY * PY)
     if den <= 1e-12:
-        return 1.0, 0.0, qc - pc
-    a = (w * (P[:, 0] * Q[:, 0] + P[:, 1] * Q[:, 1])).sum() / den
-    b = (w * (P[:, 0] * Q[:, 1] - P[:, 1] * Q[:, 0])).sum() / den
-    t = qc - np.array([a * pc[0] - b * pc[1], b * pc[0] + a * pc[1]])
-    return float(a), float(b), t
+        return 1.0, 0.0, float(qcx - pcx), float(qcy - pcy)
+    a = (w @ (PX * QX + PY * QY)) / den
+    b = (w @ (PX * QY - PY * QX)) / den
+    return float(a), float(b), float(qcx - (a * pcx - b * pcy)), float(qcy - (b * pcx + a * pcy))
 
 
 def fit_similarity(
@@ -89,17 +91,27 @@ def fit_similarity(
     if len(p) < 3:
         return Similarity.identity()
     # Start from a pure translation: the median is robust to up to half outliers.
-    a, b, t = 1.0, 0.0, np.median(q - p, axis=0)
+    # (1-D coordinate arrays and few temporaries: this runs on every frame.)
+    px, py, qx, qy = p[:, 0].copy(), p[:, 1].copy(), q[:, 0].copy(), q[:, 1].copy()
+    a, b = 1.0, 0.0
+    tx, ty = (float(v) for v in np.median(q - p, axis=0))
     w = np.ones(len(p))
     scale = min_scale_px
     for _ in range(iterations):
-        r = np.linalg.norm(q - (np.stack([a * p[:, 0] - b * p[:, 1], b * p[:, 0] + a * p[:, 1]], 1) + t), axis=1)
+        rx = qx - (a * px - b * py + tx)
+        ry = qy - (b * px + a * py + ty)
+        r = np.sqrt(rx * rx + ry * ry)
         scale = max(min_scale_px, 1.4826 * float(np.median(r)))
-        c = 4.685 * scale
-        u = np.clip(r / c, 0.0, 1.0)
-        w = (1.0 - u * u) ** 2
-        if (w > 0).sum() < 3:
+        u = np.minimum(r * (1.0 / (4.685 * scale)), 1.0)
+        w = 1.0 - u * u
+        w *= w
+        if np.count_nonzero(w) < 3:
             break
-        a, b, t = _weighted_fit(p, q, w)
-    inliers = float((w > 0).mean())
+        fit = _weighted_fit(px, py, qx, qy, w)
+        converged = max(abs(fit[0] - a), abs(fit[1] - b), abs(fit[2] - tx), abs(fit[3] - ty)) < 1e-12
+        a, b, tx, ty = fit
+        if converged:  # later rounds would change nothing
+            break
+    t = np.array([tx, ty])
+    inliers = float(np.count_nonzero(w)) / len(w)
     return Similarity(a, b, np.asarray(t, dtype=np.float64), inliers, float(scale))

@@ -18,7 +18,7 @@ from coach.live import LiveSnapshot
 from coach.session import HOLD, ExerciseSummary, summarise_exercise
 from exercises import get_program, load_library
 from ui import context
-from ui.live_run import LiveRun, RunSettings, RunSlot, now_s, quick_plan, virtual_patient
+from ui.live_run import LiveRun, RunSettings, RunSlot, camera_callback, quick_plan, virtual_patient
 
 QUICK_REPS = 3
 SOURCES = {"camera": "My camera", "demo": "The virtual patient (no camera needed)"}
@@ -226,21 +226,13 @@ slot.factory = lambda: LiveRun(records, settings, model)
 
 video_col, panel_col = st.columns([3, 2], gap="large")
 if source == "camera":
-    import av
-
-    def video_frame_callback(frame: av.VideoFrame) -> av.VideoFrame:
-        img = frame.to_ndarray(format="rgb24")
-        t = frame.time if frame.time is not None else now_s()
-        out = slot.frame(img, float(t))
-        return av.VideoFrame.from_ndarray(out, format="rgb24")
-
     with video_col:
         st.caption(
             "Press **START** and allow the camera. Sit at arm's length, face the camera, in good light. "
             "Your video stays on this computer and is never saved."
         )
         try:
-            ctx = _camera(video_frame_callback)
+            ctx = _camera(camera_callback(slot))
         except Exception as err:  # the component needs a real browser session
             st.error(
                 f"The camera could not start here ({type(err).__name__}). You can try the virtual patient instead."

@@ -7,7 +7,7 @@ import pytest
 
 from coach.phantom import PhantomRenderer
 from coach.store import Store
-from exercises import get_exercise
+from exercises import get_exercise, load_library, load_programs
 from ui.live_run import LiveRun, RunSettings, RunSlot, quick_plan, virtual_patient
 
 PLAN = quick_plan(get_exercise("smile"), 2)
@@ -111,3 +111,32 @@ def test_streamlit_webrtc_still_has_the_field_the_page_resets():
     from streamlit_webrtc.component import WebRtcStreamerContext
 
     assert "_last_rendered_run_count" in WebRtcStreamerContext.__annotations__
+
+
+@pytest.mark.parametrize("exercise_id", sorted(load_library()))
+def test_the_virtual_patient_can_do_every_exercise(exercise_id):
+    # "Try the demo" offers every exercise and program; eye closures once asked the
+    # portrait's lids for more than they can move, and the page failed.
+    spec = virtual_patient(quick_plan(get_exercise(exercise_id), 2), "right")
+    assert spec.n_frames > 0
+    PhantomRenderer(spec).frame(spec.n_frames // 2)
+
+
+@pytest.mark.parametrize("program_id", sorted(load_programs()))
+def test_the_virtual_patient_can_do_every_program(program_id):
+    spec = virtual_patient(load_programs()[program_id].plan(), "left")
+    assert spec.n_frames > 0
+
+
+def test_the_virtual_patients_eye_closure_is_scored_with_the_weaker_side_named(model):
+    from coach.analysis import tracked
+    from coach.session import SessionEngine
+
+    plan = quick_plan(get_exercise("gentle_eye_closure"), 2)
+    spec = virtual_patient(plan, "left", ratio=0.5)
+    with SessionEngine(plan, "left", model=model) as eng:
+        for t, frame, obs in tracked(PhantomRenderer(spec).frames(), eng.tracker):
+            eng.update(frame, t, observation=obs)
+    assert len(eng.reps) == 2
+    for rep in eng.reps:
+        assert rep.peak.left < rep.peak.right, rep.to_dict()

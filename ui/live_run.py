@@ -28,6 +28,7 @@ from ui.overlay import draw_overlay, draw_simple_face
 
 log = logging.getLogger(__name__)
 
+EYE_CLOSURE_MAX_PCT = 90.0  # the virtual patient's firmest eye closure, % (see virtual_patient)
 RETRY_EVERY_S = 5.0  # while something is unsaved, the video thread tries again at most this often
 
 
@@ -348,6 +349,8 @@ def virtual_patient(
     perfs = {}
     for ex in plan.steps:
         strong = ex.target if ex.target > 0 else 3 * ex.on_mm
+        if ex.measure == "eye_closure":  # the portrait's lids can close about 93 % of the way
+            strong = min(strong, EYE_CLOSURE_MAX_PCT)
         amounts = {weak: strong * ratio, ("right" if weak == "left" else "left"): strong}
         eye = {weak: eye_pct} if ex.watch == "eye" else {}
         perfs[ex.id] = Performance(amounts["left"], amounts["right"], eye_narrowing_pct=eye)

@@ -65,7 +65,7 @@ def _ms(values_s: list[float]) -> dict[str, float]:
     }
 
 
-class _Frames:
+class Frames:
     """The virtual patient's frames, rendered once."""
 
     def __init__(self, reps: int) -> None:
@@ -149,7 +149,7 @@ def throughput(frames: list[np.ndarray], plan: Any, repeat: int) -> dict[str, An
 # -- 2. callback latency -------------------------------------------------------------------
 
 
-class _Clinic:
+class Clinic:
     """A throwaway SQLite clinic with one patient, for LiveRuns that save like the app."""
 
     def __init__(self, folder: str) -> None:
@@ -185,7 +185,7 @@ def _rep_summary(reps: tuple[Any, ...]) -> list[dict[str, Any]]:
     ]
 
 
-def latency(source: _Frames, size_wh: tuple[int, int], clinic: _Clinic, model: Any) -> dict[str, Any]:
+def latency(source: Frames, size_wh: tuple[int, int], clinic: Clinic, model: Any) -> dict[str, Any]:
     import cv2
 
     from ui.live_run import RunSlot, camera_callback
@@ -219,7 +219,7 @@ def latency(source: _Frames, size_wh: tuple[int, int], clinic: _Clinic, model: A
 # -- 3. falling behind ---------------------------------------------------------------------------
 
 
-def behind(source: _Frames, clinic: _Clinic, model: Any, slow_ms: float) -> dict[str, Any]:
+def behind(source: Frames, clinic: Clinic, model: Any, slow_ms: float) -> dict[str, Any]:
     """A real-time 30 fps camera through streamlit-webrtc's asynchronous processing track."""
     from aiortc import MediaStreamTrack
     from streamlit_webrtc.models import CallbackAttachableProcessor
@@ -304,7 +304,7 @@ def behind(source: _Frames, clinic: _Clinic, model: Any, slow_ms: float) -> dict
     }
 
 
-def _timing_check(reference: list[dict[str, Any]], other: list[dict[str, Any]]) -> dict[str, Any]:
+def timing_check(reference: list[dict[str, Any]], other: list[dict[str, Any]]) -> dict[str, Any]:
     """How far a run's reps are from the all-frames run's: count, times and symmetry."""
     out: dict[str, Any] = {"reps": len(other), "reps_all_frames": len(reference)}
     if len(reference) == len(other) and reference:
@@ -332,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     model = resolve_model()
-    source = _Frames(args.reps)
+    source = Frames(args.reps)
     n_tp = min(len(source.frames), int(args.seconds * FPS))
     print(f"virtual patient: {len(source.frames)} frames at 640x480, {len(source.frames) / FPS:.1f} s")
 
@@ -351,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
 
     lat = []
     with tempfile.TemporaryDirectory() as folder:
-        clinic = _Clinic(folder)
+        clinic = Clinic(folder)
         print("\n2. live callback, frame in → annotated frame out (every frame, one after another)")
         for size in ((640, 480), (1280, 720)):
             r = latency(source, size, clinic, model)
@@ -365,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
         falls = []
         for extra in (0.0, args.slow_ms):
             r = behind(source, clinic, model, extra)
-            r["against_all_frames"] = _timing_check(lat[0]["reps"], r["reps"])
+            r["against_all_frames"] = timing_check(lat[0]["reps"], r["reps"])
             falls.append(r)
             label = "this machine" if extra == 0 else f"+{extra:g} ms/frame"
             chk = r["against_all_frames"]

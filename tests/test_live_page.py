@@ -140,3 +140,26 @@ def test_the_virtual_patients_eye_closure_is_scored_with_the_weaker_side_named(m
     assert len(eng.reps) == 2
     for rep in eng.reps:
         assert rep.peak.left < rep.peak.right, rep.to_dict()
+
+
+def test_a_camera_faster_than_the_coach_is_skipped_not_queued_and_the_timing_stays_right(tmp_path, model):
+    # A 30 fps camera through streamlit-webrtc's own asynchronous track, in real time, with
+    # a callback made ~60 ms slower per frame than this machine (a slow laptop): the newest
+    # frame is always the one worked on, nothing piles up, and the rep is the same rep.
+    from benchmarks.live import Clinic, Frames, behind, latency, timing_check
+
+    frames = Frames(reps=1)
+    clinic = Clinic(str(tmp_path))
+    every_frame = latency(frames, (640, 480), clinic, model)
+    slow = behind(frames, clinic, model, slow_ms=60.0)
+    clinic.store.close()
+
+    assert slow["frames_skipped"] > slow["frames_offered"] // 3, slow
+    assert slow["deepest_input_queue"] <= 4, slow
+    assert slow["picture_age"]["max_ms"] < 1000, slow  # no lag builds up
+    assert slow["last_frame_processed"] >= slow["frames_offered"] - 10, slow
+    assert slow["all_saved"]
+    check = timing_check(every_frame["reps"], slow["reps"])
+    assert check["reps"] == check["reps_all_frames"] == 1, check
+    assert check["largest_time_shift_s"] <= 0.3, check
+    assert check["largest_symmetry_change_pts"] <= 10, check

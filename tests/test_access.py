@@ -156,6 +156,25 @@ def test_therapist_reads_are_in_the_access_log(clinic):
     assert all(e.at is not None for e in log)
 
 
+def test_one_page_view_logs_each_read_once_but_every_change(clinic):
+    store, _, w, pids = clinic
+    p1 = pids["p1"]
+
+    def rows(action):
+        return [e for e in store.access_log(patient_id=p1) if e.username == "one" and e.action == action]
+
+    before = len(rows("view_progress")), len(rows("add_note"))
+    view = Access(store, w["one"])  # the app makes one Access per page view
+    for _ in range(3):  # the page draws the chart, the table and the calendar from the same reads
+        view.history(p1)
+    view.add_note(p1, "first")
+    view.add_note(p1, "second")
+    assert len(rows("view_progress")) == before[0] + 1
+    assert len(rows("add_note")) == before[1] + 2
+    Access(store, w["one"]).history(p1)  # the next page view is logged again
+    assert len(rows("view_progress")) == before[0] + 2
+
+
 def test_a_patient_can_delete_everything(clinic):
     store, acc, w, pids = clinic
     p3 = Access(store, w["one"]).add_patient("Pat Three", "left")

@@ -44,11 +44,21 @@ class Access:
     def __init__(self, store: Store, who: Principal) -> None:
         self.store = store
         self.who = who
+        self._reads_logged: set[tuple[str, int | None, str]] = set()
 
     # -- checks -------------------------------------------------------------------------
     def _log(self, action: str, patient_id: int | None, detail: str = "") -> None:
-        if self.who.role in ("therapist", "admin") or action in ("export", "delete_all", "report"):
-            self.store.log_access(self.who.user_id, self.who.username, self.who.role, action, patient_id, detail)
+        if not (self.who.role in ("therapist", "admin") or action in ("export", "delete_all", "report")):
+            return
+        if action.startswith("view") or action == "list_patients":
+            # A page asks for the same record several times as it draws; the log keeps one
+            # row per read per Access (the app makes one per page view). Changes,
+            # exports and refusals are always logged.
+            key = (action, patient_id, detail)
+            if key in self._reads_logged:
+                return
+            self._reads_logged.add(key)
+        self.store.log_access(self.who.user_id, self.who.username, self.who.role, action, patient_id, detail)
 
     def _may_see(self, p: PatientInfo) -> bool:
         w = self.who

@@ -37,6 +37,7 @@ RIGID_WITHOUT_FOREHEAD = (6, 197, 195, 5, 4, 193, 417, 116, 345, 152, 175, 199)
 # A snarl wrinkles the nose: use the forehead and the chin.
 RIGID_WITHOUT_NOSE = (151, 108, 337, 109, 338, 10, 152, 175, 199)
 RIGID_PATCH_MM = 2.5
+MAX_CROP_PX_PER_MM = 2.25  # bigger faces are measured on a reduced crop (DIS time grows with its area)
 
 
 @dataclass(frozen=True)
@@ -148,8 +149,10 @@ class TissueMotion:
     Args:
         points: what to measure.
         crop_px_per_mm: resolution of the stabilised crop; by default the face's
-            own resolution clamped to 1.5–3 px/mm (small faces are upsampled so
-            the flow has enough pixels; big ones are reduced to save time).
+            own resolution clamped to 1.5–2.25 px/mm (small faces are upsampled so
+            the flow has enough pixels; big ones are reduced to save time: a
+            480 px face in 1280×720 measured as well at 2.25 as at 3 px/mm, mean
+            error 1.1 vs 1.5 points on 6 phantoms, for half the flow's time).
         preset: DIS preset: ``"fast"`` or ``"medium"``.
         rigid_landmarks: landmarks on tissue that does not move in this exercise;
             the head's remaining motion is fitted to the flow there.
@@ -222,7 +225,7 @@ class TissueMotion:
         if not frames:
             raise ValueError("frames must hold at least one (gray, face frame) pair")
         gray, ff = frames[-1]
-        ppm = self._fixed_ppm or float(np.clip(ff.px_per_mm, 1.5, 3.0))
+        ppm = self._fixed_ppm or float(np.clip(ff.px_per_mm, 1.5, MAX_CROP_PX_PER_MM))
         if self._geom is None or abs(self._geom.px_per_mm - ppm) > 1e-9:
             self._geom = CropGeometry(ppm)
         geom = self._geom

@@ -79,8 +79,8 @@ def render() -> str:
         )
     out += [
         "",
-        f"**Memory** over a {mem['video']} session (`python -m benchmarks.memory`, {mem['reps_scored']} reps "
-        f"scored and saved): {mem['rss_after_warm_up_mb']:.0f} MB after 2 minutes' warm-up, "
+        f"**Memory** over a long session ({mem['video']}; `python -m benchmarks.memory`, "
+        f"{mem['reps_scored']} reps scored and saved): {mem['rss_after_warm_up_mb']:.0f} MB after 2 minutes' warm-up, "
         f"{mem['rss_end_mb']:.0f} MB at the end: growth {mem['growth_after_warm_up_mb']:+.1f} MB "
         f"(peak {mem['peak_growth_after_warm_up_mb']:+.1f} MB, trend {mem['slope_mb_per_hour']:+.1f} MB an hour). "
         f"Stored per-frame series: {mem['series_bytes_per_minute_of_reps'] / 1000:.1f} kB per minute of movement, "
@@ -105,17 +105,24 @@ def render() -> str:
         )
     out += [
         "",
-        "**Speed-ups, before and after** (`python -m benchmarks.compare`, the same frames at each revision):",
+        "**Speed-ups, before and after** (`python -m benchmarks.compare`: the same frames, each revision in "
+        "turn; µs per frame, and × the speed before):",
         "",
-        "| revision | measures µs/frame | whole frame on one thread µs | rep symmetry % |",
-        "|---|---|---|---|",
+        "| revision | change | measures, 640×480 | whole frame, 640×480 | measures, 1280×720 "
+        "| whole frame, 1280×720 | rep symmetry % (640×480; 1280×720) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in cmp:
-        sym = ", ".join(f"{s:.1f}" for s in r["rep_symmetry_pct"] if s is not None)
-        out.append(
-            f"| {r['commit']} | {r['measures_us_per_frame']} (×{r['measures_vs_first']:.2f}) "
-            f"| {r['one_thread_us_per_frame']} (×{r['whole_vs_first']:.2f}) | {sym} |"
+        cells = []
+        for sz in ("640x480", "1280x720"):
+            a = r[sz]
+            cells.append(f"{a['measures_us_per_frame']} (×{a['measures_vs_first']:.2f})")
+            cells.append(f"{a['one_thread_us_per_frame']} (×{a['whole_vs_first']:.2f})")
+        sym = "; ".join(
+            ", ".join(f"{v:.1f}" for v in r[sz]["rep_symmetry_pct"] if v is not None) for sz in ("640x480", "1280x720")
         )
+        change = "before" if r is cmp[0] else r["subject"].split(";")[0]
+        out.append(f"| {r['commit']} | {change} | {' | '.join(cells)} | {sym} |")
     return "\n".join(out) + "\n"
 
 

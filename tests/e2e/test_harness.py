@@ -57,7 +57,14 @@ def test_fake_camera_frames_reach_the_server(tmp_path: Path, fake_camera_browser
     click_webrtc_start(page)
 
     wait_until(page, lambda: _number(page, "frames received") > 20, timeout_s=30, what="> 20 frames at the server")
-    assert _number(page, "file frames recognised") > 20, "the frames are not the camera file's"
+    # Distinct file frames: WebRTC may deliver a frame twice or blur the first ones while its
+    # bit rate ramps up, so this count can trail the one above for a moment (seen once in CI).
+    wait_until(
+        page,
+        lambda: _number(page, "file frames recognised") > 20,
+        timeout_s=15,
+        what="> 20 distinct frames of the camera file recognised",
+    )
     # The stale-context reset of streamlit-webrtc 0.79 stops a stream after a few frames.
     so_far = _number(page, "frames received")
     wait_until(page, lambda: _number(page, "frames received") > so_far + 15, timeout_s=10, what="the stream to go on")

@@ -276,7 +276,7 @@ def behind(source: Frames, clinic: Clinic, model: Any, slow_ms: float) -> dict[s
                 await track.recv()
             except asyncio.CancelledError:
                 break
-            q = getattr(track, "_in_queue", None)
+            q = getattr(track, "_in_queue", None)  # streamlit-webrtc 0.79's input queue; -1 if it is renamed
             depth.append(q.qsize() if q is not None else -1)
 
     asyncio.run(send())

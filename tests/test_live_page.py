@@ -155,7 +155,7 @@ def test_a_camera_faster_than_the_coach_is_skipped_not_queued_and_the_timing_sta
     clinic.store.close()
 
     assert slow["frames_skipped"] > slow["frames_offered"] // 3, slow
-    assert slow["deepest_input_queue"] <= 4, slow
+    assert 0 <= slow["deepest_input_queue"] <= 4, slow  # -1: streamlit-webrtc renamed its input queue
     assert slow["picture_age"]["max_ms"] < 1000, slow  # no lag builds up
     assert slow["last_frame_processed"] >= slow["frames_offered"] - 10, slow
     assert slow["all_saved"]

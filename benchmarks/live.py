@@ -78,9 +78,6 @@ class Frames:
         renderer = PhantomRenderer(self.spec)
         self.frames = [renderer.frame(i) for i in range(self.spec.n_frames)]
 
-    def times(self) -> list[float]:
-        return [i / FPS for i in range(len(self.frames))]
-
 
 # -- 1. throughput ---------------------------------------------------------------------
 
@@ -88,6 +85,7 @@ class Frames:
 def throughput(frames: list[np.ndarray], plan: Any, repeat: int) -> dict[str, Any]:
     import mediapipe as mp
 
+    from benchmarks.timing import median_seconds
     from coach.analysis import tracked
     from coach.model import resolve_model
     from coach.session import SessionEngine
@@ -122,19 +120,11 @@ def throughput(frames: list[np.ndarray], plan: Any, repeat: int) -> dict[str, An
             for t, f, obs in zip(times, frames, observations, strict=True):
                 eng.update(f, t, observation=obs)
 
-    def timed(fn) -> float:  # noqa: ANN001
-        runs = []
-        for _ in range(max(1, repeat)):
-            t0 = time.perf_counter()
-            fn()
-            runs.append(time.perf_counter() - t0)
-        return statistics.median(runs)
-
     n = len(frames)
-    bare_s = timed(bare)
-    piped_s = timed(full_pipelined)
-    serial_s = timed(full_one_thread)
-    measures_s = timed(measures_only)
+    bare_s = median_seconds(bare, repeat)
+    piped_s = median_seconds(full_pipelined, repeat)
+    serial_s = median_seconds(full_one_thread, repeat)
+    measures_s = median_seconds(measures_only, repeat)
     return {
         "frames": n,
         "bare_mediapipe_fps": round(n / bare_s, 1),

@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import sys
-import time
 
 os.environ.setdefault("GLOG_minloglevel", "2")
 
 
 def main() -> int:
     import cv2
+    from timing import median_seconds  # benchmarks/timing.py beside this file (see its docstring)
 
     from coach.model import resolve_model
     from coach.phantom import PhantomRenderer
@@ -37,14 +36,6 @@ def main() -> int:
     base = [renderer.frame(i) for i in range(spec.n_frames)]
     times = [i / spec.fps for i in range(len(base))]
     model = resolve_model()
-
-    def timed(fn) -> float:  # noqa: ANN001
-        runs = []
-        for _ in range(repeat):
-            t0 = time.perf_counter()
-            fn()
-            runs.append(time.perf_counter() - t0)
-        return statistics.median(runs)
 
     out: dict[str, object] = {"frames": len(base)}
     for w, h in ((640, 480), (1280, 720)):
@@ -66,8 +57,8 @@ def main() -> int:
 
         n = len(frames)
         out[f"{w}x{h}"] = {
-            "measures_us_per_frame": round(timed(measures) / n * 1e6),
-            "one_thread_us_per_frame": round(timed(whole) / n * 1e6),
+            "measures_us_per_frame": round(median_seconds(measures, repeat) / n * 1e6),
+            "one_thread_us_per_frame": round(median_seconds(whole, repeat) / n * 1e6),
             "rep_symmetry_pct": [None if v is None else round(v, 2) for v in measures()],
         }
         del frames, observations

@@ -16,16 +16,15 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 os.environ.setdefault("GLOG_minloglevel", "2")
 
 
 def main(argv: list[str] | None = None) -> int:
+    from benchmarks.timing import median_seconds
     from coach.analysis import analyze_video
     from coach.model import resolve_model
     from coach.phantom import HeadMotion, Schedule, smile_phantom, write_video
@@ -58,18 +57,10 @@ def main(argv: list[str] | None = None) -> int:
         def full() -> None:
             analyze_video(path, model=model)
 
-        def timed(fn) -> float:  # noqa: ANN001
-            runs = []
-            for _ in range(max(1, args.repeat)):
-                t0 = time.perf_counter()
-                fn()
-                runs.append(time.perf_counter() - t0)
-            return statistics.median(runs)
-
         # Interleaved runs would share caches unevenly; each timing is its own block.
-        decode_s = timed(decode)
-        bare_s = timed(bare)
-        full_s = timed(full)
+        decode_s = median_seconds(decode, args.repeat)
+        bare_s = median_seconds(bare, args.repeat)
+        full_s = median_seconds(full, args.repeat)
 
     fig = {
         "generated_by": "benchmarks/speed.py",

@@ -258,7 +258,7 @@ def behind(source: Frames, clinic: Clinic, model: Any, slow_ms: float) -> dict[s
 
     camera = Camera()
     track = AsyncVideoProcessTrack(camera, CallbackAttachableProcessor(callback, None, None))
-    depth: list[int] = []
+    depth: list[tuple[float, int]] = []  # (wall time, frames waiting for the worker) after each camera frame
 
     async def send() -> None:  # what aiortc's sender does: pull a frame whenever the camera has one
         while camera.i < n:
@@ -267,7 +267,7 @@ def behind(source: Frames, clinic: Clinic, model: Any, slow_ms: float) -> dict[s
             except asyncio.CancelledError:
                 break
             q = getattr(track, "_in_queue", None)  # streamlit-webrtc 0.79's input queue; -1 if it is renamed
-            depth.append(q.qsize() if q is not None else -1)
+            depth.append((time.perf_counter(), q.qsize() if q is not None else -1))
 
     asyncio.run(send())
     time.sleep(0.5)  # let the worker finish its last frame
@@ -285,7 +285,10 @@ def behind(source: Frames, clinic: Clinic, model: Any, slow_ms: float) -> dict[s
         "frames_processed": len(shown),
         "frames_skipped": n - len(shown),
         "processed_fps": round((len(shown) - 1) / (shown[-1][1] - shown[0][1]), 1) if len(shown) > 1 else 0.0,
-        "deepest_input_queue": max(depth) if depth else 0,
+        # The first frame also builds the coach (model, tracker, records), so frames wait
+        # longer then; from the first finished frame on, the queue must stay short.
+        "deepest_input_queue": max((d for t, d in depth if shown and t > shown[0][2]), default=0),
+        "deepest_input_queue_at_start": max((d for t, d in depth if not shown or t <= shown[0][2]), default=0),
         "picture_age": _ms(ages),
         "worst_gap_ms": round(max(gaps) * 1000, 1) if gaps else 0.0,
         "last_frame_processed": shown[-1][0] if shown else None,

@@ -122,9 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"virtual patient, smile ×{args.reps}, left side {TRUTH_PCT:g} % of the right; VP8 at {args.kbps} kbit/s")
     print(f"{'head':<6} {'codec':<12} {'mean err':>9} {'mean |err|':>11} {'largest':>8}   reps (symmetry %)")
     with tempfile.TemporaryDirectory() as folder:
-        for k, (sway, codec) in enumerate(
-            (s, c) for s in (False, True) for c in ("none", "vp8", "vp8+denoise")
-        ):
+        for k, (sway, codec) in enumerate((s, c) for s in (False, True) for c in ("none", "vp8", "vp8+denoise")):
             sub = Path(folder) / str(k)
             sub.mkdir()
             r = run(sway, codec, args.reps, args.kbps, model, str(sub))

@@ -11,7 +11,8 @@ much: 50 %). Conditions:
 
 - the face still, or swaying gently as people do (±1° tilt, ±1 % size, ±3 px);
 - no codec (the frames as rendered), VP8, and VP8 with its temporal noise
-  filter on ("noise sensitivity", which browsers turn on for cameras).
+  filter on (libvpx's "noise sensitivity", which Chrome's WebRTC turns on for
+  camera video).
 
 Prints each rep and the errors; writes ``benchmarks/results/codec.json``.
 """
@@ -51,7 +52,6 @@ class Codec:
         self.enc.bit_rate = kbps * 1000
         self.enc.options = {"deadline": "realtime", "cpu-used": "8", "noise-sensitivity": "1" if denoise else "0"}
         self.dec = av.CodecContext.create("vp8", "r")
-        self.pending: list[Any] = []
 
     def __call__(self, rgb: Any, index: int) -> list[Any]:
         import av
@@ -127,9 +127,11 @@ def main(argv: list[str] | None = None) -> int:
             sub.mkdir()
             r = run(sway, codec, args.reps, args.kbps, model, str(sub))
             rows.append(r)
+            cols = ("mean_error_pts", "mean_abs_error_pts", "largest_error_pts")
+            cells = ["–" if r[c] is None else f"{r[c]:+.2f}" for c in cols]
             print(
-                f"{r['head']:<6} {r['codec']:<12} {r['mean_error_pts']:>+9.2f} {r['mean_abs_error_pts']:>11.2f}"
-                f" {r['largest_error_pts']:>+8.1f}   {r['reps_symmetry_pct']}",
+                f"{r['head']:<6} {r['codec']:<12} {cells[0]:>9} {cells[1].lstrip('+'):>11} {cells[2]:>8}"
+                f"   {r['reps_symmetry_pct']}",
                 flush=True,
             )
     fig = {

@@ -20,9 +20,7 @@ Prints each rep and the errors; writes ``benchmarks/results/codec.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -30,6 +28,8 @@ from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
+
+from benchmarks.output import machine, write_json
 
 os.environ.setdefault("GLOG_minloglevel", "2")
 
@@ -136,14 +136,13 @@ def main(argv: list[str] | None = None) -> int:
             )
     fig = {
         "generated_by": "benchmarks/codec.py",
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": machine(),
         "frames": f"virtual patient, smile x{args.reps}, 640x480, {FPS} fps; truth {TRUTH_PCT:g} %",
         "vp8": {"kbps": args.kbps, "deadline": "realtime", "cpu_used": 8},
         "sway": SWAY,
         "conditions": rows,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(fig, indent=1) + "\n")
+    write_json(args.out, fig)
     print(f"\nwrote {args.out}")
     return 0
 

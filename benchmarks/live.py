@@ -30,9 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -41,6 +39,8 @@ import time
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
+
+from benchmarks.output import machine, write_json
 
 os.environ.setdefault("GLOG_minloglevel", "2")
 
@@ -374,14 +374,13 @@ def main(argv: list[str] | None = None) -> int:
 
     fig = {
         "generated_by": "benchmarks/live.py",
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": machine(),
         "frames": f"virtual patient, smile, 640x480, {FPS:g} fps",
         "throughput": tp,
         "callback_latency": lat,
         "falling_behind": falls,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(fig, indent=1) + "\n")
+    write_json(args.out, fig)
     print(f"\nwrote {args.out}")
     return 0
 

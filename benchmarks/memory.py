@@ -20,15 +20,15 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
-import platform
 import sys
 import tempfile
 import time
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
+
+from benchmarks.output import machine, write_json
 
 os.environ.setdefault("GLOG_minloglevel", "2")
 
@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     video_min = n / FPS / 60
     fig = {
         "generated_by": "benchmarks/memory.py",
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": machine(),
         "video": f"{video_min:g} min, 640x480, {FPS:g} fps, {n} frames, virtual patient",
         "program": f"{', '.join(PROGRAM)}; 10 reps each, repeated",
         "seconds": round(elapsed, 1),
@@ -178,8 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         f" per minute of reps, {fig['series_bytes_per_minute_of_session']} per minute of session;"
         f" database {fig['database_bytes_per_minute_of_session']} bytes per minute"
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(fig, indent=1) + "\n")
+    write_json(args.out, fig)
     print(f"wrote {args.out} ({elapsed:.0f} s)")
     return 0
 

@@ -13,12 +13,12 @@ Each timing is the median of ``--repeat`` runs (default 3), start-up included
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import sys
 import tempfile
 from pathlib import Path
+
+from benchmarks.output import machine, write_json
 
 os.environ.setdefault("GLOG_minloglevel", "2")
 
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
 
     fig = {
         "generated_by": "benchmarks/speed.py",
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": machine(),
         "video": f"{spec.size_wh[0]}x{spec.size_wh[1]}, {spec.fps:g} fps, {n} frames, {video_s:.1f} s, MJPEG",
         "repeats": args.repeat,
         "decode_fps": round(n / decode_s, 1),
@@ -79,8 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"FaceCoach analyze_video:     {fig['facecoach_analysis_fps']:7.1f} frames/s")
     print(f"  × real time:               {fig['facecoach_vs_real_time']:7.2f}")
     print(f"  × bare MediaPipe:          {fig['facecoach_vs_bare_mediapipe']:7.2f}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(fig, indent=1) + "\n")
+    write_json(args.out, fig)
     print(f"wrote {args.out}")
     return 0
 

@@ -3,24 +3,28 @@
 Headless Chromium plays a y4m as its webcam; the app (a real Streamlit server) runs the
 coach on the frames streamlit-webrtc hands it, draws the overlay, and saves each rep the
 moment it is scored. The reps found live must match ``python -m coach analyze`` on the
-same video, on SQLite and on PostgreSQL.
+same video, on SQLite and on PostgreSQL, for a still face and for one that sways a little
+(as real faces do: the browser's default encoding smeared those by up to 9 points).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from coach.phantom import write_video
+from coach.phantom import HeadMotion, write_video
 from coach.store import Store
 from exercises import get_exercise
 from tests.e2e.conftest import (
     REPO,
     SCREENSHOTS,
+    WEBRTC_IFRAME,
     click_webrtc_start,
     enter_demo,
     open_page,
@@ -32,14 +36,20 @@ from ui.live_run import quick_plan, virtual_patient
 AWAY_FIRST_S = 3.0  # the face appears after 3 s; the coach's baseline starts when it does
 REPS = 3
 AFFECTED = "left"  # the demo patient's affected side
+HEADS = {
+    "still": HeadMotion(),
+    # the sway of benchmarks/codec.py: ±1° tilt, ±1 % size, ±3 px
+    "swaying": HeadMotion(roll_amp_deg=1.0, scale_amp=0.01, drift_px=3.0),
+}
 
 
 @pytest.fixture(scope="module")
-def camera(tmp_path_factory) -> tuple[Path, dict]:
-    """The virtual patient doing "Gentle smile, 3 times" as the coach page cues it, and analyze's JSON of it."""
+def camera(request, tmp_path_factory) -> tuple[str, Path, dict]:
+    """(head, video, analyze's JSON): the virtual patient doing "Gentle smile, 3 times" as the coach page cues it."""
+    head = request.param
     plan = quick_plan(get_exercise("smile"), REPS)
-    spec = virtual_patient(plan, AFFECTED, away_first_s=AWAY_FIRST_S)
-    path = write_video(spec, tmp_path_factory.mktemp("camera") / "patient.y4m")
+    spec = dataclasses.replace(virtual_patient(plan, AFFECTED, away_first_s=AWAY_FIRST_S), head=HEADS[head])
+    path = write_video(spec, tmp_path_factory.mktemp("camera") / f"patient_{head}.y4m")
     out = subprocess.run(
         [sys.executable, "-m", "coach", "analyze", str(path), "--affected-side", AFFECTED, "--json"],
         capture_output=True,
@@ -47,10 +57,10 @@ def camera(tmp_path_factory) -> tuple[Path, dict]:
         cwd=REPO,
         check=True,
     )
-    return path, json.loads(out.stdout)
+    return head, path, json.loads(out.stdout)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture
 def database(request, tmp_path) -> tuple[str, str]:
     """(backend, SQLAlchemy URL) of a fresh database for the app."""
     if request.param == "sqlite":
@@ -58,10 +68,19 @@ def database(request, tmp_path) -> tuple[str, str]:
     return "postgresql", request.getfixturevalue("postgres_url")
 
 
+# Both stores with the still face. The swaying face is for ``python -m benchmarks.browser``
+# (FACECOACH_E2E_SWAY=1), not CI: its second rep reads 2.2 points (SD) apart from analyze's,
+# so a 5-point check would fail about one run in 25.
+CASES = [("still", "sqlite"), ("still", "postgresql")]
+if os.environ.get("FACECOACH_E2E_SWAY") == "1":
+    CASES.append(("swaying", "sqlite"))
+
+
+@pytest.mark.parametrize(("camera", "database"), CASES, indirect=True)
 def test_live_page_scores_the_camera_like_analyze_and_saves_every_rep(
     camera, database, streamlit_app, fake_camera_browser
 ):
-    video, analyzed = camera
+    head, video, analyzed = camera
     backend, database_url = database
     assert len(analyzed["reps"]) == REPS
     base_url = streamlit_app(database_url)
@@ -69,7 +88,20 @@ def test_live_page_scores_the_camera_like_analyze_and_saves_every_rep(
     enter_demo(page, base_url)
     open_page(page, "Coach")
     wait_for_text(page, "Press START and allow the camera", timeout_s=60)
+    camera_frame = page.wait_for_selector(WEBRTC_IFRAME, timeout=60_000).content_frame()
+    wait_until(
+        page,
+        lambda: camera_frame.evaluate("() => navigator.mediaDevices.facecoachDetail === true"),
+        30,
+        'the camera frame asking for "detail" video',
+    )
     click_webrtc_start(page)
+    wait_until(
+        page,
+        lambda: camera_frame.evaluate("() => navigator.mediaDevices.facecoachHinted") == 1,
+        30,
+        'the camera track marked "detail"',
+    )
 
     store = Store(database_url)
     try:
@@ -82,8 +114,9 @@ def test_live_page_scores_the_camera_like_analyze_and_saves_every_rep(
         saved_early = sessions()[0]
         assert saved_early.status == "in_progress"  # saved as it completed, not at the end
         page.wait_for_timeout(5500)  # into the hold of the second smile
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"coach_live_{backend}.png"), full_page=True)
+        if head == "still":
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / f"coach_live_{backend}.png"), full_page=True)
         wait_until(page, lambda: sessions()[0].status == "completed", 90, "the session to end")
         wait_for_text(page, "Today's score", timeout_s=30)
         (session,) = sessions()
@@ -93,6 +126,7 @@ def test_live_page_scores_the_camera_like_analyze_and_saves_every_rep(
 
     record = {
         "backend": backend,
+        "head": head,
         "live_symmetry_pct": [None if r.symmetry_pct is None else round(r.symmetry_pct, 1) for r in detail.reps],
         "analyze_symmetry_pct": [r["symmetry_pct"] for r in analyzed["reps"]],
     }

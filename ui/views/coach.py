@@ -17,7 +17,7 @@ from coach.errors import FaceCoachError
 from coach.live import LiveSnapshot
 from coach.session import HOLD, ExerciseSummary, summarise_exercise
 from exercises import get_program, load_library
-from ui import context
+from ui import camera_link, context
 from ui.live_run import LiveRun, RunSettings, RunSlot, camera_callback, quick_plan, virtual_patient
 
 QUICK_REPS = 3
@@ -144,6 +144,9 @@ CAMERA_KEY = "coach-camera"
 def _camera(callback):
     """The browser's camera, through streamlit-webrtc, processed by ``callback`` on a worker thread.
 
+    The browser is asked for a detailed picture at a steady bit rate from the first frame
+    (``ui/camera_link.py``): its defaults blur the small movements the coach measures.
+
     streamlit-webrtc 0.79 resets (stops) a playing stream when Streamlit's run counter
     moved by 2 or more since the component last rendered ("the user left the page").
     That counter is bumped on the event loop when a run finishes, so the quick reruns
@@ -155,6 +158,9 @@ def _camera(callback):
     """
     from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
+    # A steady, detailed picture from the browser's encoder (see ui/camera_link.py).
+    camera_link.install()
+    components.html(camera_link.DETAIL_HINT_HTML, height=0)
     ctx = st.session_state.get(CAMERA_KEY)
     if ctx is not None and hasattr(ctx, "_last_rendered_run_count"):
         ctx._last_rendered_run_count = None  # pinned streamlit-webrtc==0.79.0; see above

@@ -1,0 +1,120 @@
+"""The live reading through a real browser: the end-to-end live test, repeated.
+
+    python -m benchmarks.browser [--runs 5]
+
+Runs ``tests/e2e/test_live_coach.py``'s live test ``--runs`` times. Each run, headless
+Chromium plays the virtual patient as its camera and the app coaches it live: the still
+face twice (SQLite and PostgreSQL, as in CI) and, with ``FACECOACH_E2E_SWAY=1`` (set here),
+the face swaying ±1° tilt, ±1 % size, ±3 px. The test appends every session's reps to
+``artifacts/e2e_live_vs_analyze.jsonl`` before it checks them, so failed runs count too.
+This script reads the sessions its own runs added and prints, for each face, how the live
+reps compare with ``python -m coach analyze`` on the same video and with the truth (the
+left side moves half as much: 50 %). Writes ``benchmarks/results/browser.json``.
+
+Needs what the browser tests need: Chromium and PostgreSQL
+(``source scripts/e2e_services.sh``). About 3.5 minutes a run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from benchmarks.output import machine, write_json
+
+REPO = Path(__file__).resolve().parents[1]
+RECORD = REPO / "artifacts" / "e2e_live_vs_analyze.jsonl"
+TEST = "tests/e2e/test_live_coach.py::test_live_page_scores_the_camera_like_analyze_and_saves_every_rep"
+TRUTH_PCT = 50.0
+
+
+def _records() -> list[dict[str, Any]]:
+    if not RECORD.exists():
+        return []
+    return [json.loads(line) for line in RECORD.read_text().splitlines() if line.strip()]
+
+
+def summarise(sessions: list[dict[str, Any]], truth_pct: float = TRUTH_PCT) -> dict[str, Any]:
+    """Live-minus-analyze and live-minus-truth figures of ``sessions`` (the test's records), points."""
+    vs_analyze, vs_truth = [], []
+    for s in sessions:
+        for live, offline in zip(s["live_symmetry_pct"], s["analyze_symmetry_pct"], strict=True):
+            if live is None or offline is None:
+                continue
+            vs_analyze.append(live - offline)
+            vs_truth.append(live - truth_pct)
+
+    def figures(d: list[float]) -> dict[str, float | None]:
+        if not d:
+            return {"mean": None, "sd": None, "largest": None}
+        return {
+            "mean": round(statistics.fmean(d), 2),
+            "sd": round(statistics.pstdev(d), 2),
+            "largest": round(max(d, key=abs), 1),
+        }
+
+    return {
+        "sessions": len(sessions),
+        "reps": len(vs_analyze),
+        "reps_over_5_from_analyze": sum(abs(d) > 5 for d in vs_analyze),
+        "live_minus_analyze_pts": figures(vs_analyze),
+        "live_minus_truth_pts": figures(vs_truth),
+        "analyze_symmetry_pct": sessions[0]["analyze_symmetry_pct"] if sessions else None,
+    }
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5, help="runs of the live test (each: 3 sessions)")
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "browser.json")
+    args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error(f"--runs must be at least 1, got {args.runs}")
+
+    before = len(_records())
+    failed_runs = 0
+    env = {**os.environ, "FACECOACH_E2E_REQUIRED": "1", "FACECOACH_E2E_SWAY": "1"}
+    for i in range(args.runs):
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", TEST],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        failed_runs += done.returncode != 0
+        last = (done.stdout.strip().splitlines() or ["(no output)"])[-1]
+        print(f"run {i + 1}/{args.runs}: {last}", flush=True)
+    new = _records()[before:]
+
+    fig: dict[str, Any] = {
+        "generated_by": "benchmarks/browser.py",
+        "machine": machine(),
+        "browser": subprocess.run(["chromium", "--version"], capture_output=True, text=True).stdout.strip(),
+        "truth_pct": TRUTH_PCT,
+        "runs": args.runs,
+        "failed_runs": failed_runs,
+        "faces": {},
+    }
+    for head in sorted({r.get("head", "still") for r in new}):
+        sessions = [r for r in new if r.get("head", "still") == head]
+        fig["faces"][head] = summarise(sessions)
+        f = fig["faces"][head]
+        a, t = f["live_minus_analyze_pts"], f["live_minus_truth_pts"]
+        print(
+            f"{head}: {f['reps']} reps in {f['sessions']} sessions; live - analyze mean {a['mean']:+.2f}, "
+            f"SD {a['sd']:.2f}, largest {a['largest']:+.1f}; live - truth mean {t['mean']:+.2f}, "
+            f"SD {t['sd']:.2f}, largest {t['largest']:+.1f}; over 5 from analyze: {f['reps_over_5_from_analyze']}"
+        )
+    write_json(args.out, fig)
+    return fig
+
+
+if __name__ == "__main__":
+    main()

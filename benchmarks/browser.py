@@ -1,6 +1,6 @@
 """The live reading through a real browser: the end-to-end live test, repeated.
 
-    python -m benchmarks.browser [--runs 5]
+    python -m benchmarks.browser [--runs 5] [--browser-defaults]
 
 Runs ``tests/e2e/test_live_coach.py``'s live test ``--runs`` times. Each run, headless
 Chromium plays the virtual patient as its camera and the app coaches it live: the still
@@ -9,7 +9,10 @@ the face swaying ±1° tilt, ±1 % size, ±3 px. The test appends every session'
 ``artifacts/e2e_live_vs_analyze.jsonl`` before it checks them, so failed runs count too.
 This script reads the sessions its own runs added and prints, for each face, how the live
 reps compare with ``python -m coach analyze`` on the same video and with the truth (the
-left side moves half as much: 50 %). Writes ``benchmarks/results/browser.json``.
+left side moves half as much: 50 %). Writes ``benchmarks/results/browser.json``, under
+"coach" (the app as it is: ``ui/camera_link.py``'s settings) or, with ``--browser-defaults``,
+under "defaults" (``FACECOACH_BROWSER_DEFAULTS=1``: Chrome's own settings for a camera, as
+before those settings; the other entry is kept).
 
 Needs what the browser tests need: Chromium and PostgreSQL
 (``source scripts/e2e_services.sh``). About 3.5 minutes a run.
@@ -27,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.output import machine, write_json
+from ui.camera_link import DEFAULTS_ENV
 
 REPO = Path(__file__).resolve().parents[1]
 RECORD = REPO / "artifacts" / "e2e_live_vs_analyze.jsonl"
@@ -72,6 +76,7 @@ def summarise(sessions: list[dict[str, Any]], truth_pct: float = TRUTH_PCT) -> d
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5, help="runs of the live test (each: 3 sessions)")
+    parser.add_argument("--browser-defaults", action="store_true", help="Chrome's own camera settings, for comparison")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "browser.json")
     args = parser.parse_args(argv)
     if args.runs < 1:
@@ -79,7 +84,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     before = len(_records())
     failed_runs = 0
+    settings = "defaults" if args.browser_defaults else "coach"
     env = {**os.environ, "FACECOACH_E2E_REQUIRED": "1", "FACECOACH_E2E_SWAY": "1"}
+    env[DEFAULTS_ENV] = "1" if args.browser_defaults else "0"
     for i in range(args.runs):
         done = subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", TEST],
@@ -93,25 +100,26 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"run {i + 1}/{args.runs}: {last}", flush=True)
     new = _records()[before:]
 
-    fig: dict[str, Any] = {
-        "generated_by": "benchmarks/browser.py",
+    mode: dict[str, Any] = {
         "machine": machine(),
         "browser": subprocess.run(["chromium", "--version"], capture_output=True, text=True).stdout.strip(),
-        "truth_pct": TRUTH_PCT,
         "runs": args.runs,
         "failed_runs": failed_runs,
         "faces": {},
     }
     for head in sorted({r.get("head", "still") for r in new}):
         sessions = [r for r in new if r.get("head", "still") == head]
-        fig["faces"][head] = summarise(sessions)
-        f = fig["faces"][head]
+        mode["faces"][head] = f = summarise(sessions)
         a, t = f["live_minus_analyze_pts"], f["live_minus_truth_pts"]
         print(
-            f"{head}: {f['reps']} reps in {f['sessions']} sessions; live - analyze mean {a['mean']:+.2f}, "
-            f"SD {a['sd']:.2f}, largest {a['largest']:+.1f}; live - truth mean {t['mean']:+.2f}, "
-            f"SD {t['sd']:.2f}, largest {t['largest']:+.1f}; over 5 from analyze: {f['reps_over_5_from_analyze']}"
+            f"{settings}, {head}: {f['reps']} reps in {f['sessions']} sessions; live - analyze mean "
+            f"{a['mean']:+.2f}, SD {a['sd']:.2f}, largest {a['largest']:+.1f}; live - truth mean "
+            f"{t['mean']:+.2f}, SD {t['sd']:.2f}, largest {t['largest']:+.1f}; "
+            f"over 5 from analyze: {f['reps_over_5_from_analyze']}"
         )
+    fig = json.loads(args.out.read_text()) if args.out.exists() else {}
+    fig.update({"generated_by": "benchmarks/browser.py", "truth_pct": TRUTH_PCT})
+    fig.setdefault("settings", {})[settings] = mode
     write_json(args.out, fig)
     return fig
 

@@ -22,6 +22,7 @@ Two settings, both standard WebRTC, fix this:
 
 from __future__ import annotations
 
+import os
 import re
 from typing import NamedTuple
 
@@ -39,6 +40,14 @@ class Bitrate(NamedTuple):
             f"x-google-start-bitrate={self.start_kbps};"
             f"x-google-max-bitrate={self.max_kbps}"
         )
+
+
+DEFAULTS_ENV = "FACECOACH_BROWSER_DEFAULTS"
+
+
+def enabled() -> bool:
+    """False when ``FACECOACH_BROWSER_DEFAULTS=1``: the browser's own settings, for comparison only."""
+    return os.environ.get(DEFAULTS_ENV) != "1"
 
 
 LOCAL_LINK = Bitrate()  # the coach runs on the patient's own computer

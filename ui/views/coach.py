@@ -159,8 +159,9 @@ def _camera(callback):
     from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
     # A steady, detailed picture from the browser's encoder (see ui/camera_link.py).
-    camera_link.install()
-    components.html(camera_link.DETAIL_HINT_HTML, height=0)
+    if camera_link.enabled():
+        camera_link.install()
+        components.html(camera_link.DETAIL_HINT_HTML, height=0)
     ctx = st.session_state.get(CAMERA_KEY)
     if ctx is not None and hasattr(ctx, "_last_rendered_run_count"):
         ctx._last_rendered_run_count = None  # pinned streamlit-webrtc==0.79.0; see above

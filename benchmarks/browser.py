@@ -1,6 +1,6 @@
 """The live reading through a real browser: the end-to-end live test, repeated.
 
-    python -m benchmarks.browser [--runs 5] [--browser-defaults]
+    python -m benchmarks.browser [--runs 5] [--camera-tuning]
 
 Runs ``tests/e2e/test_live_coach.py``'s live test ``--runs`` times. Each run, headless
 Chromium plays the virtual patient as its camera and the app coaches it live: the still
@@ -10,9 +10,9 @@ the face swaying ±1° tilt, ±1 % size, ±3 px. The test appends every session'
 This script reads the sessions its own runs added and prints, for each face, how the live
 reps compare with ``python -m coach analyze`` on the same video and with the truth (the
 left side moves half as much: 50 %). Writes ``benchmarks/results/browser.json``, under
-"coach" (the app as it is: ``ui/camera_link.py``'s settings) or, with ``--browser-defaults``,
-under "defaults" (``FACECOACH_BROWSER_DEFAULTS=1``: Chrome's own settings for a camera, as
-before those settings; the other entry is kept).
+"defaults" (the app as it is: Chrome's own settings for a camera) or, with
+``--camera-tuning``, under "tuned" (``FACECOACH_CAMERA_TUNING=1``: ``ui/camera_link.py``'s
+bit rate and "detail" hint); the other entry is kept.
 
 Needs what the browser tests need: Chromium and PostgreSQL
 (``source scripts/e2e_services.sh``). About 3.5 minutes a run.
@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.output import machine, write_json
-from ui.camera_link import DEFAULTS_ENV
+from ui.camera_link import TUNING_ENV
 
 REPO = Path(__file__).resolve().parents[1]
 RECORD = REPO / "artifacts" / "e2e_live_vs_analyze.jsonl"
@@ -84,9 +84,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     before = len(_records())
     failed_runs = 0
-    settings = "defaults" if args.browser_defaults else "coach"
+    settings = "tuned" if args.camera_tuning else "defaults"
     env = {**os.environ, "FACECOACH_E2E_REQUIRED": "1", "FACECOACH_E2E_SWAY": "1"}
-    env[DEFAULTS_ENV] = "1" if args.browser_defaults else "0"
+    env[TUNING_ENV] = "1" if args.camera_tuning else "0"
     for i in range(args.runs):
         done = subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", TEST],

@@ -10,7 +10,7 @@ With its defaults for a camera, two things blur the small movements the coach me
   that sways a little, as every real face does, it smears the mouth corners: a rep could
   read 5 to 9 points off (``python -m benchmarks.codec``).
 
-Two settings, both standard WebRTC, fix this:
+Two settings, both standard WebRTC, address this:
 
 * The coach's answer asks for 1.5 to 3 Mbit/s from the first frame
   (``x-google-min/start/max-bitrate`` on VP8). The coach runs on the patient's own
@@ -18,6 +18,14 @@ Two settings, both standard WebRTC, fix this:
 * The camera track is marked ``contentHint = "detail"``: the browser then turns the noise
   filter off and keeps the full picture size, dropping frames rather than detail when
   it is short of bandwidth. The coach drops frames anyway (it always reads the newest).
+
+They are off unless ``FACECOACH_CAMERA_TUNING=1``. Measured end to end
+(``python -m benchmarks.browser``, ``benchmarks/results/browser.json``), they helped the
+swaying face (live minus ``analyze``: SD 3.0 -> 1.3 points, no rep more than 5 off instead
+of 3 of 12) but read the still face lower (mean -0.9 instead of 0.0, SD 2.4 instead of 2.1,
+2 reps of 30 more than 5 off instead of none). The "detail" mode is made for screens, and
+seems to leave a small movement on an unmoving face unencoded for longer. Until a setting
+helps both, the browser's defaults stay.
 """
 
 from __future__ import annotations
@@ -42,12 +50,12 @@ class Bitrate(NamedTuple):
         )
 
 
-DEFAULTS_ENV = "FACECOACH_BROWSER_DEFAULTS"
+TUNING_ENV = "FACECOACH_CAMERA_TUNING"
 
 
 def enabled() -> bool:
-    """False when ``FACECOACH_BROWSER_DEFAULTS=1``: the browser's own settings, for comparison only."""
-    return os.environ.get(DEFAULTS_ENV) != "1"
+    """True only with ``FACECOACH_CAMERA_TUNING=1``: off by default, see the module's note."""
+    return os.environ.get(TUNING_ENV) == "1"
 
 
 LOCAL_LINK = Bitrate()  # the coach runs on the patient's own computer

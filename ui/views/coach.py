@@ -144,8 +144,8 @@ CAMERA_KEY = "coach-camera"
 def _camera(callback):
     """The browser's camera, through streamlit-webrtc, processed by ``callback`` on a worker thread.
 
-    The browser is asked for a detailed picture at a steady bit rate from the first frame
-    (``ui/camera_link.py``): its defaults blur the small movements the coach measures.
+    With ``FACECOACH_CAMERA_TUNING=1`` the browser is asked for a detailed picture at a steady
+    bit rate from the first frame (``ui/camera_link.py``; off by default, see there).
 
     streamlit-webrtc 0.79 resets (stops) a playing stream when Streamlit's run counter
     moved by 2 or more since the component last rendered ("the user left the page").
@@ -158,7 +158,7 @@ def _camera(callback):
     """
     from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-    # A steady, detailed picture from the browser's encoder (see ui/camera_link.py).
+    # Off by default: it helps a swaying face and hurts a still one (ui/camera_link.py).
     if camera_link.enabled():
         camera_link.install()
         components.html(camera_link.DETAIL_HINT_HTML, height=0)

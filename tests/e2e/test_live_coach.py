@@ -3,8 +3,8 @@
 Headless Chromium plays a y4m as its webcam; the app (a real Streamlit server) runs the
 coach on the frames streamlit-webrtc hands it, draws the overlay, and saves each rep the
 moment it is scored. The reps found live must match ``python -m coach analyze`` on the
-same video, on SQLite and on PostgreSQL, for a still face and for one that sways a little
-(as real faces do: the browser's default encoding smeared those by up to 9 points).
+same video, on SQLite and on PostgreSQL. ``python -m benchmarks.browser`` repeats it, with a
+face that sways a little too (FACECOACH_E2E_SWAY=1) and with the camera tuning on or off.
 """
 
 from __future__ import annotations

@@ -73,14 +73,21 @@ def summarise(sessions: list[dict[str, Any]], truth_pct: float = TRUTH_PCT) -> d
     }
 
 
-def main(argv: list[str] | None = None) -> dict[str, Any]:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5, help="runs of the live test (each: 3 sessions)")
-    parser.add_argument("--browser-defaults", action="store_true", help="Chrome's own camera settings, for comparison")
+    parser.add_argument(
+        "--camera-tuning", action="store_true", help="ui/camera_link.py's settings (FACECOACH_CAMERA_TUNING=1)"
+    )
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "browser.json")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error(f"--runs must be at least 1, got {args.runs}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args = parse_args(argv)
 
     before = len(_records())
     failed_runs = 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.browser import summarise
+from benchmarks.browser import parse_args, summarise
 
 
 def _session(live, analyzed, head="still"):
@@ -32,3 +32,11 @@ def test_reps_compare_with_analyze_and_with_the_truth():
     assert t["mean"] == pytest.approx((-2 + 6 + 0 - 6 - 3) / 5)
     assert t["largest"] in (6.0, -6.0)
     assert t["sd"] == pytest.approx(4.0)
+
+
+def test_the_documented_options_parse():
+    assert parse_args([]).camera_tuning is False and parse_args([]).runs == 5
+    args = parse_args(["--runs", "2", "--camera-tuning"])
+    assert args.runs == 2 and args.camera_tuning is True
+    with pytest.raises(SystemExit):
+        parse_args(["--runs", "0"])

@@ -59,6 +59,8 @@ def enabled() -> bool:
 
 
 LOCAL_LINK = Bitrate()  # the coach runs on the patient's own computer
+_VP8_RTPMAP = re.compile(r"a=rtpmap:(\d+) VP8/90000")
+_FMTP = re.compile(r"a=fmtp:(\d+) ")
 
 
 def with_bitrate(sdp: str, bitrate: Bitrate = LOCAL_LINK) -> str:
@@ -71,15 +73,15 @@ def with_bitrate(sdp: str, bitrate: Bitrate = LOCAL_LINK) -> str:
         raise ValueError(f"bit rates must be 0 < min <= start <= max, got {bitrate}")
     newline = "\r\n" if "\r\n" in sdp else "\n"
     lines = sdp.split(newline)
-    vp8 = {m.group(1) for line in lines if (m := re.fullmatch(r"a=rtpmap:(\d+) VP8/90000", line.strip()))}
-    has_fmtp = {m.group(1) for line in lines if (m := re.match(r"a=fmtp:(\d+) ", line))}
+    vp8 = {m.group(1) for line in lines if (m := _VP8_RTPMAP.fullmatch(line.strip()))}
+    has_fmtp = {m.group(1) for line in lines if (m := _FMTP.match(line))}
     out = []
     for line in lines:
-        fmtp = re.match(r"a=fmtp:(\d+) (.*)", line)
+        fmtp = _FMTP.match(line)
         if fmtp and fmtp.group(1) in vp8 and "x-google-" not in line:
             line = f"{line.rstrip()};{bitrate.fmtp()}"
         out.append(line)
-        rtpmap = re.fullmatch(r"a=rtpmap:(\d+) VP8/90000", line.strip())
+        rtpmap = _VP8_RTPMAP.fullmatch(line.strip())
         if rtpmap and rtpmap.group(1) not in has_fmtp:
             out.append(f"a=fmtp:{rtpmap.group(1)} {bitrate.fmtp()}")
     return newline.join(out)

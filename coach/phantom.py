@@ -181,19 +181,50 @@ class HeadMotion:
         roll_amp_deg: slow sway of the tilt around ``roll_deg``.
         scale_amp: relative size change (0.05 = ±5 %), as when leaning in.
         drift_px: slow wandering of the face centre, pixels.
+        natural: amplitude of a person's natural, irregular sway (0 = none, 1 = the
+            reference model below, 2 = twice as strong). At 1, with F the face
+            width in pixels and t in seconds: shift x = 0.03·F·(sin 2π·0.31t +
+            0.5·sin(2π·0.83t + 1)), y = 0.02·F·(sin(2π·0.23t + 2) + 0.5·sin 2π·0.67t),
+            roll = 4°·sin(2π·0.19t + 0.5), scale = 1 + 0.03·sin(2π·0.41t + 1.5).
+        natural_seed: 0 keeps those phases and frequencies; any other seed draws new
+            phases and frequencies within ±25 % (another person, another day).
     """
 
     roll_deg: float = 0.0
     roll_amp_deg: float = 0.0
     scale_amp: float = 0.0
     drift_px: float = 0.0
+    natural: float = 0.0
+    natural_seed: int = 0
 
-    def at(self, t_s: float) -> tuple[float, float, tuple[float, float]]:
-        """(roll_deg, scale factor, (dx, dy) px) at time ``t_s``."""
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.natural <= 5.0:
+            raise ValueError(f"natural must be 0 to 5, got {self.natural}")
+
+    def _natural_terms(self) -> np.ndarray:
+        """(8, 2) frequency (Hz) and phase (rad) of each term of the natural sway."""
+        terms = np.array(
+            [[0.31, 0.0], [0.83, 1.0], [0.23, 2.0], [0.67, 0.0], [0.19, 0.5], [0.41, 1.5]], dtype=np.float64
+        )
+        if self.natural_seed:
+            rng = np.random.default_rng([self.natural_seed, 4241])
+            terms[:, 0] *= rng.uniform(0.75, 1.25, len(terms))
+            terms[:, 1] = rng.uniform(0.0, 2 * math.pi, len(terms))
+        return terms
+
+    def at(self, t_s: float, face_width_px: float = 200.0) -> tuple[float, float, tuple[float, float]]:
+        """(roll_deg, scale factor, (dx, dy) px) at time ``t_s`` for a face ``face_width_px`` wide."""
         roll = self.roll_deg + self.roll_amp_deg * math.sin(2 * math.pi * t_s / 7.3)
         scale = 1.0 + self.scale_amp * math.sin(2 * math.pi * t_s / 5.1)
         dx = self.drift_px * math.sin(2 * math.pi * t_s / 6.7)
         dy = self.drift_px * 0.6 * (math.cos(2 * math.pi * t_s / 9.1) - 1.0)
+        if self.natural > 0:
+            (f1, p1), (f2, p2), (f3, p3), (f4, p4), (f5, p5), (f6, p6) = self._natural_terms()
+            k, tau, fw = self.natural, 2 * math.pi * t_s, face_width_px
+            dx += k * 0.03 * fw * (math.sin(tau * f1 + p1) + 0.5 * math.sin(tau * f2 + p2))
+            dy += k * 0.02 * fw * (math.sin(tau * f3 + p3) + 0.5 * math.sin(tau * f4 + p4))
+            roll += k * 4.0 * math.sin(tau * f5 + p5)
+            scale *= 1.0 + k * 0.03 * math.sin(tau * f6 + p6)
         return roll, scale, (dx, dy)
 
 
@@ -348,7 +379,7 @@ class PhantomRenderer:
 
     def head_matrix(self, t_s: float) -> np.ndarray:
         """2×3 affine: source pixels → frame pixels at ``t_s``."""
-        roll, scale, (dx, dy) = self.spec.head.at(t_s)
+        roll, scale, (dx, dy) = self.spec.head.at(t_s, self.spec.face_width_px)
         s = scale * self.spec.face_width_px / SOURCE_FACE_WIDTH_PX
         a = math.radians(roll)
         # Positive roll lowers the patient's left eye, which is on the image's right.

@@ -177,11 +177,8 @@ class TissueMotion:
         self.points = points
         self.rigid_landmarks = tuple(rigid_landmarks)
         self._fixed_ppm = crop_px_per_mm
-        self._dis = cv2.DISOpticalFlow_create(presets[preset])
-        self._dis.setUseSpatialPropagation(True)
-        # Variational refinement smooths away the peak of small, local movements
-        # (measured: 86 % → 96 % of a 6 mm phantom movement without it) and costs time.
-        self._dis.setVariationalRefinementIterations(0)
+        self._preset = presets[preset]
+        self._dis = self._new_dis()
         self._geom: CropGeometry | None = None
         self._ref: np.ndarray | None = None
         self._flow: np.ndarray | None = None
@@ -190,6 +187,14 @@ class TissueMotion:
         self._all_point_px: np.ndarray = np.zeros((0, 2))
         self._point_spans: list[tuple[int, int]] = []
         self._windows: list[tuple[int, np.ndarray]] = []  # (LK window px, indices into _all_point_px)
+
+    def _new_dis(self) -> cv2.DISOpticalFlow:
+        dis = cv2.DISOpticalFlow_create(self._preset)
+        dis.setUseSpatialPropagation(True)
+        # Variational refinement smooths away the peak of small, local movements
+        # (measured: 86 % → 96 % of a 6 mm phantom movement without it) and costs time.
+        dis.setVariationalRefinementIterations(0)
+        return dis
 
     @property
     def has_reference(self) -> bool:
@@ -227,7 +232,14 @@ class TissueMotion:
         gray, ff = frames[-1]
         ppm = self._fixed_ppm or float(np.clip(ff.px_per_mm, 1.5, MAX_CROP_PX_PER_MM))
         if self._geom is None or abs(self._geom.px_per_mm - ppm) > 1e-9:
-            self._geom = CropGeometry(ppm)
+            new = CropGeometry(ppm)
+            if self._geom is not None and new.size_wh != self._geom.size_wh:
+                # OpenCV's DIS object keeps buffers sized for the last images; once it
+                # has been given an initial flow, images of another size make it read
+                # out of bounds (a segmentation fault in OpenCV 4.14 and 5.0,
+                # ../shared/repro/dis_size_change.py). A new crop size gets a new object.
+                self._dis = self._new_dis()
+            self._geom = new
         geom = self._geom
         self._flow = None
         lm = np.asarray(landmarks_mm, dtype=np.float64)[:, :2]

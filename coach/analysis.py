@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from coach.exercise import DEFAULT_SMILE, ExerciseSpec
-from coach.measurer import NO_FACE, OK, TOO_SMALL, TURNED, FaceMeasurer, FrameMeasures
+from coach.measurer import MIN_CONFIDENCE, NO_FACE, OK, TOO_SMALL, TURNED, UNSURE, FaceMeasurer, FrameMeasures
 from coach.measures.landmark import smile_angle_deg
+from coach.measures.peak import hold_peak
 from coach.measures.sides import PerSide
 from coach.measures.symmetry import symmetry_pct, weaker_side
 from coach.model import ModelFile
@@ -27,9 +28,17 @@ from coach.results import AnalysisResult, RepResult, Summary
 from coach.tracking import FaceTracker
 from coach.video import VideoReader
 
-MIN_CONFIDENCE = 0.3
 _TRACK = object()  # sentinel: "track this frame yourself"
 PLATEAU_FRACTION = 0.8
+RECOVER_AFTER_S = 1.0  # doubtful this long at rest: take a new reference
+RESTING_LANDMARK_MM = 1.5  # landmark movement below which the face looks at rest
+# Why frames were not trusted, in the patient's words (reasons from coach.motion.trust).
+UNSURE_WORDS = {
+    "moving": "your head moved",
+    "hidden": "part of your mouth area was hidden or changed too fast to follow",
+    "light": "the light changed",
+    "edge": "part of your face was outside the picture",
+}
 
 
 @dataclass(frozen=True)
@@ -49,7 +58,7 @@ class _Sample:
 
 def sample_of(fm: FrameMeasures, exercise: ExerciseSpec) -> _Sample | None:
     """The frame's movement for this exercise, or None when it cannot be scored."""
-    if not fm.ok or fm.confidence < MIN_CONFIDENCE:
+    if not fm.ok:  # the measurer's gate: one for files and live sessions
         return None
     values = exercise.measure_def.value(fm)
     point = exercise.measure_def.points[0].name
@@ -58,7 +67,7 @@ def sample_of(fm: FrameMeasures, exercise: ExerciseSpec) -> _Sample | None:
     return _Sample(fm.t_s, values, fm.movement_mm[point], fm.landmark_movement_mm[point], fm.confidence)
 
 
-def score_rep(window: RepWindow, samples: list[_Sample], affected: str | None, magnitude: bool = True) -> RepResult:
+def score_window(window: RepWindow, samples: list[_Sample], affected: str | None, magnitude: bool = True) -> RepResult:
     """Per-side movement at the hold of one rep.
 
     The hold is every frame whose movement is at least 80 % of the rep's peak;
@@ -69,17 +78,12 @@ def score_rep(window: RepWindow, samples: list[_Sample], affected: str | None, m
     inside = [s for s in samples if window.start_s <= s.t_s <= window.end_s]
     peak = max(s.signal for s in inside)
     hold = [s for s in inside if s.signal >= PLATEAU_FRACTION * peak]
-    comp = {}
-    lm = {}
-    for side in ("left", "right"):
-        comp[side] = tuple(float(v) for v in np.median([s.move[side] for s in hold], axis=0))
-        lm[side] = float(np.hypot(*np.median([s.lm[side] for s in hold], axis=0)))
-    if magnitude:
-        # Magnitude of the median movement, not the median of magnitudes: noise
-        # averages out in the components, whereas every noisy magnitude is positive.
-        exc = {side: float(np.hypot(*comp[side])) for side in comp}
-    else:
-        exc = {side: float(np.median([s.values[side] for s in hold])) for side in comp}
+    values = [s.values for s in hold]
+    magnitudes, vectors = hold_peak(values, [s.move for s in hold])
+    peak = magnitudes if magnitude else hold_peak(values)[0]
+    comp = {side: vectors[side] for side in ("left", "right")}  # type: ignore[index]
+    lm = {side: float(np.hypot(*np.median([s.lm[side] for s in hold], axis=0))) for side in ("left", "right")}
+    exc = {side: peak[side] for side in ("left", "right")}
     return RepResult(
         index=window.index,
         start_s=window.start_s,
@@ -94,6 +98,14 @@ def score_rep(window: RepWindow, samples: list[_Sample], affected: str | None, m
         confidence=float(np.mean([s.confidence for s in hold])),
         frames=len(inside),
     )
+
+
+def _looks_at_rest(fm: FrameMeasures) -> bool:
+    """Whether the landmarks (not the tissue measure) say every tracked point is near its rest position."""
+    if not fm.landmark_movement_mm:
+        return False
+    moves = [v[side] for v in fm.landmark_movement_mm.values() for side in ("left", "right")]
+    return all(float(np.hypot(*m)) < RESTING_LANDMARK_MM for m in moves)
 
 
 def summarise(reps: Iterable[RepResult], affected: str | None) -> Summary:
@@ -147,10 +159,12 @@ class Analyzer:
         self.reps: list[RepResult] = []
         self._samples: deque[_Sample] = deque()
         self._rebased_this_rest = True
+        self._unsure_since: float | None = None
         self.frames = 0
         self.frames_with_face = 0
         self.frames_scored = 0
         self.status_s: dict[str, float] = {}
+        self.unsure_s: dict[str, float] = {}  # reason → seconds of frames not trusted for it
         self.multi_face_frames = 0
         self._last_t: float | None = None
         self.last_observation: FaceObservation | None = None
@@ -180,6 +194,12 @@ class Analyzer:
         self._last_t = t_s
         self.frames += 1
         self.status_s[fm.status] = self.status_s.get(fm.status, 0.0) + dt
+        if fm.status == UNSURE and fm.reason:
+            self.unsure_s[fm.reason] = self.unsure_s.get(fm.reason, 0.0) + dt
+        if fm.status != UNSURE:
+            self._unsure_since = None
+        elif self._unsure_since is None:
+            self._unsure_since = t_s
         if fm.status != NO_FACE:
             self.frames_with_face += 1
             if fm.faces_seen > 1:
@@ -193,15 +213,23 @@ class Analyzer:
         window = self.detector.update(value, t_s)
         rep = None
         if window is not None:
-            rep = score_rep(window, list(self._samples), self.affected_side, self.exercise.measure == "mouth_corner")
+            rep = score_window(window, list(self._samples), self.affected_side, self.exercise.measure == "mouth_corner")
             self.reps.append(rep)
-        self._maintain(value, t_s)
+        self._maintain(value, t_s, fm)
         return fm, rep
 
-    def _maintain(self, value: float | None, t_s: float) -> None:
+    def _maintain(self, value: float | None, t_s: float, fm: FrameMeasures) -> None:
         if self.detector.state == ACTIVE:
             self._rebased_this_rest = False
             return
+        if self._unsure_since is not None and t_s - self._unsure_since >= RECOVER_AFTER_S and _looks_at_rest(fm):
+            # The reference no longer matches the face (it drifted, turned, or the light
+            # changed) and every frame is doubtful: with no trusted value, rest can never
+            # be seen in the measure itself, so the landmarks say when to start afresh.
+            if self.measurer.rebaseline():
+                self._unsure_since = t_s
+                self._rebased_this_rest = True
+                return
         # Keep only what a rep starting now could need.
         while self._samples and self._samples[0].t_s < t_s - 3.0:
             self._samples.popleft()
@@ -232,10 +260,20 @@ class Analyzer:
                 warnings.append("The face was too small in the picture to measure; sit closer to the camera.")
             if self.detector.abandoned:
                 warnings.append(
-                    f"{self.detector.abandoned} movement(s) were not scored because the face was lost part-way."
+                    f"{self.detector.abandoned} movement(s) were not scored because the face was lost "
+                    "or could not be measured part-way."
                 )
+            unsure = self.status_s.get(UNSURE, 0.0)
+            if unsure >= 0.5:
+                why = sorted(self.unsure_s.items(), key=lambda kv: -kv[1])
+                words = ", ".join(UNSURE_WORDS.get(r, r) for r, sec in why if sec >= 0.2 * unsure)
+                warnings.append(f"For {unsure:.1f} s the movement could not be measured reliably ({words}).")
+            measured = sum(v for k, v in self.status_s.items() if k == OK)
             if not self.reps and self.frames_scored > 0:
-                warnings.append("No movement was found: no repetitions were scored.")
+                if measured >= 0.5 * (measured + unsure):
+                    warnings.append("No movement was found: no repetitions were scored.")
+                else:
+                    warnings.append("No repetition could be measured reliably; see the reasons above.")
         return AnalysisResult(
             source=source,
             frames=self.frames,
@@ -335,4 +373,4 @@ def analyze_frames(
         return an.result(source, fps, last + 1.0 / fps if an.frames else 0.0)
 
 
-__all__ = ["Analyzer", "analyze_video", "analyze_frames", "score_rep", "summarise", "OK"]
+__all__ = ["Analyzer", "analyze_video", "analyze_frames", "score_window", "summarise", "OK", "MIN_CONFIDENCE"]

@@ -24,7 +24,7 @@ from coach.motion.tissue import (
 
 # Eyelid points sit on the lid skin just off the margin; thin structures get a small window.
 LID_POINTS = tuple(
-    TrackPoint(name, side, idx[side], (0.0, dy), radius_mm=1.2, window_mm=3.0)
+    TrackPoint(name, side, idx[side], (0.0, dy), radius_mm=1.2, window_mm=3.0, changes_look=True)
     for name, idx, dy in (("upper_lid", L.EYE_UPPER_LID, 0.8), ("lower_lid", L.EYE_LOWER_LID, -0.8))
     for side in ("left", "right")
 )

@@ -23,6 +23,7 @@ from coach.observation import FaceObservation
 
 # Frame status values. Only "ok" frames carry movement numbers.
 OK = "ok"
+UNSURE = "unsure"  # the face is in view but its movement cannot be trusted (``reason`` says why)
 NO_FACE = "no_face"
 TURNED = "turned"
 TOO_SMALL = "too_small"
@@ -30,6 +31,9 @@ CALIBRATING = "calibrating"
 BAD_LANDMARKS = "bad_landmarks"
 
 MIN_PX_PER_MM = 0.45  # below this (face under ~60 px wide) movement is unmeasurable
+# Frames whose tissue-motion confidence is below this are not scored, live or offline
+# (see coach/motion/trust.py for what the confidence means).
+MIN_CONFIDENCE = 0.3
 
 
 @dataclass(frozen=True)
@@ -39,7 +43,9 @@ class FrameMeasures:
     Attributes:
         t_s: frame time, seconds.
         status: ``"ok"`` or why the frame is not scored (see module constants).
-        confidence: 0–1 trust in the movement numbers (0 when not ``"ok"``).
+        confidence: 0–1 trust in the movement numbers (0 when not measured).
+        reason: for an ``"unsure"`` frame, why (``coach.motion.trust``: ``"moving"``,
+            ``"hidden"``, ``"light"``, ``"edge"``); otherwise None.
         movement_mm: point name → per side (outward, up) movement since the
             neutral baseline, from the pixels. Empty when not ``"ok"``.
         landmark_movement_mm: the same from landmarks alone (for comparison).
@@ -56,6 +62,7 @@ class FrameMeasures:
     t_s: float
     status: str
     confidence: float = 0.0
+    reason: str | None = None
     movement_mm: dict[str, PerSide[tuple[float, float]]] = field(default_factory=dict)
     landmark_movement_mm: dict[str, PerSide[tuple[float, float]]] = field(default_factory=dict)
     eye_aperture_mm: PerSide[float] | None = None
@@ -124,6 +131,11 @@ class FaceMeasurer:
         return self._base_mm is not None
 
     @property
+    def reference_pitch_deg(self) -> float:
+        """Head pitch at the neutral baseline, degrees (0 before calibration)."""
+        return self._base_pitch
+
+    @property
     def baseline_mm(self) -> np.ndarray | None:
         """(478, 2) neutral landmarks in face mm, once calibrated."""
         return self._base_mm
@@ -170,8 +182,27 @@ class FaceMeasurer:
         if self._lost:
             self._motion.forget_motion()
             self._lost = False
-        self._recent.append(lm_mm)
+        self._recent.append(_with_depth(lm_mm, obs, ff))
         sample = self._motion.measure(gray, ff)
+        lm_move: dict[str, dict[str, tuple[float, float]]] = {}
+        for tp in self.points:
+            d = lm_mm[tp.landmark] - self._base_mm[tp.landmark]
+            lm_move.setdefault(tp.name, {})[tp.side] = lmm.outward_up(tp.side, d)
+        landmark_movement = {k: PerSide(v["left"], v["right"]) for k, v in lm_move.items()}
+        if sample.confidence < MIN_CONFIDENCE:
+            # One gate for every caller (files, live sessions): a doubtful frame is
+            # not scored, and says why. Its landmark measures stay (for display and
+            # for telling whether the face looks at rest).
+            return FrameMeasures(
+                t_s,
+                UNSURE,
+                confidence=sample.confidence,
+                reason=sample.trust.reason,
+                landmark_movement_mm=landmark_movement,
+                blendshapes=lmm.blendshape_pairs(obs.blendshapes),
+                faces_seen=obs.faces_seen,
+                **pose,
+            )
         movement: dict[str, dict[str, tuple[float, float]]] = {}
         for (name, side), d in sample.displacement_mm.items():
             movement.setdefault(name, {})[side] = lmm.outward_up(side, d)
@@ -190,16 +221,12 @@ class FaceMeasurer:
                     for s in ("left", "right")
                 )
             )
-        lm_move: dict[str, dict[str, tuple[float, float]]] = {}
-        for tp in self.points:
-            d = lm_mm[tp.landmark] - self._base_mm[tp.landmark]
-            lm_move.setdefault(tp.name, {})[tp.side] = lmm.outward_up(tp.side, d)
         return FrameMeasures(
             t_s,
             OK,
             confidence=sample.confidence,
             movement_mm={k: PerSide(v["left"], v["right"]) for k, v in movement.items()},
-            landmark_movement_mm={k: PerSide(v["left"], v["right"]) for k, v in lm_move.items()},
+            landmark_movement_mm=landmark_movement,
             eye_aperture_mm=lmm.eye_aperture_mm(lm_mm),
             brow_height_mm=lmm.brow_height_mm(lm_mm),
             mouth_width_mm=lmm.mouth_width_mm(lm_mm),
@@ -243,13 +270,17 @@ class FaceMeasurer:
         self._eye_dist_mm = float(np.median([c[3] for c in self._collect]))
         self._base_pitch = float(np.median([c[4] for c in self._collect]))
         steady = [(c[2], self._frame_of(c[1])) for c in self._collect]
-        base = np.median(np.stack([f.to_mm(c[1].xy) for c, (_, f) in zip(self._collect, steady, strict=True)]), axis=0)
+        base = np.median(
+            np.stack([_with_depth(f.to_mm(c[1].xy), c[1], f) for c, (_, f) in zip(self._collect, steady, strict=True)]),
+            axis=0,
+        )
         self._collect.clear()
         self._set_reference(steady[-self._recent_frames.maxlen :], base)
 
     def _set_reference(self, frames: list[tuple[np.ndarray, FaceFrame]], base_mm: np.ndarray) -> None:
-        self._base_mm = base_mm
-        self._motion.set_reference(frames, base_mm)
+        """``base_mm``: (478, 3) neutral landmarks, face mm, with depth (see :func:`_with_depth`)."""
+        self._base_mm = base_mm[:, :2].copy()
+        self._motion.set_reference(frames, self._base_mm, base_mm[:, 2])
         self._recent.clear()
         self._recent.append(base_mm)
         self._recent_frames.clear()
@@ -267,3 +298,11 @@ class FaceMeasurer:
         base = np.median(np.stack(list(self._recent)), axis=0)
         self._set_reference(list(self._recent_frames), base)
         return True
+
+
+def _with_depth(lm_mm: np.ndarray, obs: FaceObservation, ff: FaceFrame) -> np.ndarray:
+    """(478, 3): face-mm landmarks (478, 2) with MediaPipe's depth in mm beside them.
+
+    MediaPipe scales depth like x, so the frame's pixels per mm convert it too.
+    """
+    return np.column_stack([lm_mm, obs.landmarks_px[:, 2] / ff.px_per_mm])

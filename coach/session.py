@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from coach.exercise import ExerciseSpec
-from coach.measurer import CALIBRATING, NO_FACE, OK, TURNED, FaceMeasurer, FrameMeasures
+from coach.measurer import CALIBRATING, NO_FACE, OK, TURNED, UNSURE, FaceMeasurer, FrameMeasures
+from coach.measures.peak import hold_peak
 from coach.measures.sides import PerSide
 from coach.measures.symmetry import symmetry_pct, weaker_side
 from coach.model import ModelFile
@@ -37,6 +38,25 @@ PAUSED = "paused"
 DONE = "done"
 
 _TRACK = object()
+
+# Why a whole movement was not scored, for the session's warnings.
+UNMEASURED_WORDS = {
+    "moving": "your head moved",
+    "hidden": "your mouth area was hidden or changed too fast to follow",
+    "light": "the light changed",
+    "edge": "part of your face was outside the picture",
+    "no_face": "your face was not in view",
+}
+# A hold is scored only when at least this share of its frames (and 3) were trusted.
+MIN_TRUSTED_HOLD = 0.5
+
+# What the patient is told while a frame's movement cannot be trusted (reasons: coach.motion.trust).
+UNSURE_CUES = {
+    "moving": "Keep your head still",
+    "hidden": "Keep your mouth area in clear view",
+    "light": "The light changed: hold still a moment",
+    "edge": "Move into the middle of the picture",
+}
 
 
 @dataclass(frozen=True)
@@ -202,6 +222,7 @@ class _Frame:
     narrowing: PerSide[float] | None
     mouth: PerSide[float] | None
     confidence: float
+    reason: str | None = None  # why the measurer did not trust this frame (coach.motion.trust), if it did not
 
 
 # Synkinesis thresholds (see score_rep): eye narrowing on the affected side, and
@@ -247,6 +268,7 @@ class SessionEngine:
         self.reps: list[RepScore] = []
         self.series: list[RepSeries] = []
         self.interrupted: list[tuple[str, int, float]] = []
+        self.unmeasured: list[tuple[str, int, str]] = []  # (exercise, rep, reason) not scored
         self.last_observation: FaceObservation | None = None
         self.frames = 0
         self.frames_with_face = 0
@@ -298,7 +320,7 @@ class SessionEngine:
         fm = self._measurer.update(frame_rgb, obs, t_s)  # type: ignore[arg-type]
         if fm.status != NO_FACE:
             self.frames_with_face += 1
-        seen = fm.status in (OK, CALIBRATING)
+        seen = fm.status in (OK, CALIBRATING, UNSURE)
         if seen:
             self._unseen_since = None
             self._seen_since = t_s if self._seen_since is None else self._seen_since
@@ -332,6 +354,7 @@ class SessionEngine:
             fm.eye_narrowing_pct if fm.ok else None,
             mouth,
             fm.confidence,
+            fm.reason,
         )
 
     def _duration(self, phase: str) -> float:
@@ -424,11 +447,15 @@ class SessionEngine:
     def _score(self, completed: list[RepScore]) -> None:
         self._scored = True
         ex = self.exercise
-        rep = score_rep(ex, self._step, self._rep, self._rep_start, self._buffer, self.affected_side)
+        why = unmeasured_reason(ex, self._rep_start, self._buffer)
+        rep = None if why else score_rep(ex, self._step, self._rep, self._rep_start, self._buffer, self.affected_side)
         if rep is not None:
             self.reps.append(rep)
             self.series.append(rep_series(ex, self._step, self._rep, self._rep_start, self._buffer))
             completed.append(rep)
+        else:
+            # Abstain rather than score a hold we could not see: say so, never drop it silently.
+            self.unmeasured.append((ex.id, self._rep, why or "no_face"))
         self._buffer = []
 
     # -- what the patient sees ----------------------------------------------------
@@ -462,6 +489,8 @@ class SessionEngine:
             msgs.append("Face the camera")
         elif fm.status == NO_FACE:
             msgs.append("We can't see your face")
+        elif fm.status == UNSURE:
+            msgs.append(UNSURE_CUES.get(fm.reason or "", "Keep your head still"))
         elif fm.status not in (OK, CALIBRATING):
             msgs.append("Move a little closer to the camera")
         value = frame.values
@@ -517,6 +546,7 @@ class SessionEngine:
             self.frames,
             self.frames_with_face,
             self._first_resting,
+            self.unmeasured,
         )
 
 
@@ -541,6 +571,26 @@ def _first_crossing(frames: list[_Frame], side: str, level: float, t0: float, ab
         if (v >= level) if above else (v <= level):
             return f.t_s - t0
     return None
+
+
+def _hold_window(ex: ExerciseSpec, move_start: float) -> tuple[float, float]:
+    """The part of the hold that is scored: after a short settle, to the release (seconds)."""
+    hold_start = move_start + ex.rise_s
+    return hold_start + min(0.3, ex.hold_s / 3), hold_start + ex.hold_s
+
+
+def unmeasured_reason(ex: ExerciseSpec, move_start: float, frames: list[_Frame]) -> str | None:
+    """Why a rep's hold cannot be scored (``"moving"``, ``"hidden"``, ``"light"``, ``"edge"``,
+    ``"no_face"``), or None when enough of it was measured with trust."""
+    lo, hi = _hold_window(ex, move_start)
+    hold = [f for f in frames if lo <= f.t_s <= hi]
+    trusted = [f for f in hold if f.values is not None]
+    if not hold:
+        return None if any(f.values is not None for f in frames) else "no_face"
+    if len(trusted) >= max(3, MIN_TRUSTED_HOLD * len(hold)) or len(trusted) == len(hold):
+        return None
+    why = [f.reason for f in hold if f.reason]
+    return max(set(why), key=why.count) if why else "no_face"
 
 
 def score_rep(
@@ -572,17 +622,13 @@ def score_rep(
     seen = [f for f in frames if f.values is not None]
     if not seen:
         return None
-    hold_start = move_start + ex.rise_s
-    release_start = hold_start + ex.hold_s
-    hold = [f for f in seen if hold_start + min(0.3, ex.hold_s / 3) <= f.t_s <= release_start]
+    settled, release_start = _hold_window(ex, move_start)
+    hold = [f for f in seen if settled <= f.t_s <= release_start]
     if len(hold) < 3:
         hold = [f for f in seen if f.phase == HOLD] or seen
     unit = ex.measure_def.unit
-    if ex.measure == "mouth_corner" and all(f.move is not None for f in hold):
-        comp = {s: np.median([f.move[s] for f in hold], axis=0) for s in ("left", "right")}  # type: ignore[index]
-        peak = PerSide(float(np.hypot(*comp["left"])), float(np.hypot(*comp["right"])))
-    else:
-        peak = PerSide(*(float(np.median([f.values[s] for f in hold])) for s in ("left", "right")))  # type: ignore[index]
+    vectors = [f.move for f in hold] if ex.measure == "mouth_corner" and all(f.move for f in hold) else None
+    peak, _ = hold_peak([f.values for f in hold], vectors)  # type: ignore[misc]
     completed = max(peak.left, peak.right) >= ex.on_mm
     sym = symmetry_pct(peak.left, peak.right, affected) if completed else None
     onset: dict[str, float | None] = {}
@@ -910,6 +956,7 @@ def build_result(
     frames: int,
     frames_with_face: int,
     resting: dict[str, float] | None = None,
+    unmeasured: list[tuple[str, int, str]] | None = None,
 ) -> SessionResult:
     summaries = []
     for i, ex in enumerate(plan.steps):
@@ -922,6 +969,10 @@ def build_result(
         warnings.append("No face was found: nothing could be scored.")
     if interrupted:
         warnings.append(f"{len(interrupted)} movement(s) were repeated because your face left the picture.")
+    if unmeasured:
+        reasons = sorted({r for _, _, r in unmeasured}, key=lambda r: -sum(1 for *_, x in unmeasured if x == r))
+        words = ", ".join(UNMEASURED_WORDS.get(r, UNMEASURED_WORDS["no_face"]) for r in reasons)
+        warnings.append(f"{len(unmeasured)} movement(s) could not be measured reliably ({words}).")
     return SessionResult(
         plan.id,
         affected,

@@ -16,7 +16,7 @@ import pytest
 
 from coach import landmarks as L
 from coach.analysis import Analyzer
-from coach.measurer import BAD_LANDMARKS, CALIBRATING, NO_FACE, OK, FaceMeasurer
+from coach.measurer import BAD_LANDMARKS, CALIBRATING, NO_FACE, OK, UNSURE, FaceMeasurer
 from coach.observation import FaceObservation
 from coach.phantom import PhantomRenderer, Schedule, smile_phantom
 from tests.test_face_frame import FRONTAL_PX, landmarks_px
@@ -24,6 +24,10 @@ from tests.test_face_frame import FRONTAL_PX, landmarks_px
 ONE_REP = Schedule(lead_in_s=1.2, rise_s=0.8, hold_s=1.2, release_s=0.8, rest_s=1.0, reps=1)
 FRAME = np.full((480, 640, 3), 120, np.uint8)
 FPS = 30.0
+# Measured after calibration. The synthetic face has only eyes and irises (every other
+# landmark at the origin), so its firm points are off the picture: its movement is
+# measured but rightly not trusted. These tests are about the landmarks.
+MEASURED = (OK, UNSURE)
 
 
 def _with(points: dict[int, list[float]]) -> np.ndarray:
@@ -66,14 +70,14 @@ def test_broken_landmarks_give_a_status_not_an_exception(kind, calibrated):
     m = FaceMeasurer()
     before = _feed(m, 30) if calibrated else []
     if calibrated:
-        assert before[-1] == OK
+        assert before[-1] in MEASURED
     t = len(before) / FPS
     fm = m.update(FRAME, FaceObservation(t, BROKEN[kind]()), t)
     assert fm.status == BAD_LANDMARKS
     assert not fm.ok and fm.movement_mm == {} and fm.confidence == 0.0
     # The next good frame is measured again (or goes on calibrating).
     after = _feed(m, 1, start=len(before) + 1)
-    assert after == [OK if calibrated else CALIBRATING]
+    assert after[0] in (MEASURED if calibrated else (CALIBRATING,))
 
 
 def test_broken_landmarks_never_become_the_baseline():
@@ -106,7 +110,7 @@ def test_a_face_outside_the_picture_is_not_scored(kind, calibrated):
         statuses.append(m.update(FRAME, FaceObservation(t, OUTSIDE[kind]()), t).status)
     assert set(statuses) == {NO_FACE}
     after = _feed(m, 1, start=len(before) + 20)
-    assert after == [OK if calibrated else CALIBRATING]
+    assert after[0] in (MEASURED if calibrated else (CALIBRATING,))
 
 
 # --- poor pictures through the whole engine (needs the face model) -------------------------------

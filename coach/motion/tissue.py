@@ -17,26 +17,38 @@ So this module measures movement from the pixels:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
+from coach import landmarks as L
 from coach.face_frame import FaceFrame
-from coach.motion.rigid import Similarity, fit_similarity
+from coach.motion.rigid import AffineCamera, HeadPose3D, fit_head_motion, fit_head_pose3d, fit_similarity
+from coach.motion.trust import Trust, judge
 
 # Crop window in face millimetres (x to the patient's left, y up).
 CROP_X_MM = (-55.0, 55.0)
 CROP_Y_MM = (-80.0, 40.0)
 
 # Landmarks on bone or firm tissue: they move with the skull, not with a smile.
-RIGID_LANDMARKS = (6, 197, 195, 5, 168, 8, 9, 151, 108, 337, 193, 417)
+# The temples (54, 284) sit about 30 mm behind the nose: with them the depths span the
+# mouth corners', so a head turn is measured, not extrapolated (coach.motion.rigid).
+RIGID_LANDMARKS = (6, 197, 195, 5, 168, 8, 9, 151, 108, 337, 193, 417, 54, 284)
 # A brow raise moves the forehead: use the nose, the cheekbones and the chin.
 RIGID_WITHOUT_FOREHEAD = (6, 197, 195, 5, 4, 193, 417, 116, 345, 152, 175, 199)
 # A snarl wrinkles the nose: use the forehead and the chin.
-RIGID_WITHOUT_NOSE = (151, 108, 337, 109, 338, 10, 152, 175, 199)
+RIGID_WITHOUT_NOSE = (151, 108, 337, 109, 338, 10, 152, 175, 199, 54, 284, 21, 251)
 RIGID_PATCH_MM = 2.5
+# Firm points are sampled 2.5 mm apart, closer than DIS's patch: about this many
+# share one independent flow measurement (for the standard error of the head fit).
+RIGID_POINTS_PER_PATCH = 4.0
+# The camera's focal length in picture widths: laptop and phone cameras see 60–80°
+# across (0.6–0.87 widths); webcams zoomed in, less. Only perspective depends on it: an
+# error of half makes about 0.3 mm at a mouth corner when the head nods 8°.
+CAMERA_FOCAL_WIDTHS = 0.9
 MAX_CROP_PX_PER_MM = 2.25  # bigger faces are measured on a reduced crop (DIS time grows with its area)
 
 
@@ -53,6 +65,8 @@ class TrackPoint:
         radius_mm: radius of the disc of flow that is pooled (median), mm.
         window_mm: Lucas–Kanade window that refines the flow at each disc point;
             smaller for thin structures such as eyelids, mm.
+        changes_look: the tissue looks different when it moves (an eyelid closing
+            over the eye): its unlike-the-reference look is the movement, not a doubt.
     """
 
     name: str
@@ -61,6 +75,7 @@ class TrackPoint:
     offset_mm: tuple[float, float] = (0.0, 0.0)
     radius_mm: float = 3.0
     window_mm: float = 5.0
+    changes_look: bool = False
 
 
 SMILE_POINTS = (
@@ -70,22 +85,47 @@ SMILE_POINTS = (
 
 
 @dataclass(frozen=True)
+class PointQuality:
+    """How far one point's movement in one frame can be trusted, and why.
+
+    Attributes:
+        seen_fraction: share of the point's disc inside the picture (0 to 1).
+        spread_mm: how differently the disc's pixels moved (median distance from
+            their median movement), mm.
+        mismatch: how unlike the reference the tissue found there looks, in
+            contrast-normalised grey levels (about 40 = unrelated texture).
+        rigid_se_mm: standard error of the head motion removed at this point, mm.
+        rigid_residual_mm: how far the face's firm points strayed from one rigid
+            head motion, mm (the same for every point of a frame).
+        changes_look: the point's look is expected to change as it moves (eyelids).
+    """
+
+    seen_fraction: float
+    spread_mm: float
+    mismatch: float
+    rigid_se_mm: float
+    rigid_residual_mm: float
+    changes_look: bool = False
+
+
+@dataclass(frozen=True)
 class TissueSample:
     """Movement of every tracked point in one frame.
 
     Attributes:
         displacement_mm: (name, side) → (2,) movement since the reference, face mm
             (x to the patient's left, y up).
-        confidence: 0 (do not trust) to 1, from the rigid fit and the agreement
-            of the flow inside each point's disc.
-        point_confidence: (name, side) → 0..1 for that point alone.
-        rigid: the residual rigid motion removed, in crop pixels.
+        confidence: 0 (do not trust) to 1: ``trust.confidence``.
+        trust: the frame's verdict: confidence, expected error and, when doubtful, why.
+        rigid: the residual head motion removed, in crop pixels.
+        quality: (name, side) → what the confidence is made of.
     """
 
     displacement_mm: dict[tuple[str, str], np.ndarray]
     confidence: float
-    point_confidence: dict[tuple[str, str], float]
-    rigid: Similarity
+    trust: Trust
+    rigid: HeadPose3D | AffineCamera
+    quality: dict[tuple[str, str], PointQuality] = field(default_factory=dict)
 
 
 class CropGeometry:
@@ -156,6 +196,10 @@ class TissueMotion:
         preset: DIS preset: ``"fast"`` or ``"medium"``.
         rigid_landmarks: landmarks on tissue that does not move in this exercise;
             the head's remaining motion is fitted to the flow there.
+        head_model: ``"3d"`` fits the head's remaining motion as a rigid head seen
+            by an affine camera, with each point's depth from the 3-D landmarks
+            (turns move the nose and the mouth corners by different amounts);
+            ``"2d"`` fits a 2-D similarity (no turns).
     """
 
     def __init__(
@@ -164,7 +208,10 @@ class TissueMotion:
         crop_px_per_mm: float | None = None,
         preset: str = "medium",
         rigid_landmarks: tuple[int, ...] = RIGID_LANDMARKS,
+        head_model: str = "3d",
     ) -> None:
+        if head_model not in ("3d", "2d"):
+            raise ValueError(f"head_model must be '3d' or '2d', got {head_model!r}")
         if len(rigid_landmarks) < 3 or not all(0 <= i < 468 for i in rigid_landmarks):
             raise ValueError(f"rigid_landmarks must name at least 3 mesh landmarks (0..467), got {rigid_landmarks}")
         if not points:
@@ -177,12 +224,19 @@ class TissueMotion:
         self.points = points
         self.rigid_landmarks = tuple(rigid_landmarks)
         self._fixed_ppm = crop_px_per_mm
+        self.head_model = head_model
         self._preset = presets[preset]
         self._dis = self._new_dis()
         self._geom: CropGeometry | None = None
         self._ref: np.ndarray | None = None
+        self._ref_brightness = 0.0
+        self._camera_centre = np.zeros(2)
+        self._distance_px = 1.0
         self._flow: np.ndarray | None = None
         self._rigid_px: np.ndarray = np.zeros((0, 2))
+        self._rigid_z: np.ndarray = np.zeros(0)  # depth of each rigid point, crop px
+        self._rigid_noise: np.ndarray = np.zeros(0)  # each rigid point's squared residual, averaged, crop px²
+        self._all_point_z: np.ndarray = np.zeros(0)
         self._point_px: list[np.ndarray] = []
         self._all_point_px: np.ndarray = np.zeros((0, 2))
         self._point_spans: list[tuple[int, int]] = []
@@ -216,7 +270,12 @@ class TissueMotion:
         assert self._geom is not None
         return normalise_crop(self._raw_crop(gray, ff), self._geom.px_per_mm)
 
-    def set_reference(self, frames: Sequence[tuple[np.ndarray, FaceFrame]], landmarks_mm: np.ndarray) -> None:
+    def set_reference(
+        self,
+        frames: Sequence[tuple[np.ndarray, FaceFrame]],
+        landmarks_mm: np.ndarray,
+        depth_mm: np.ndarray | None = None,
+    ) -> None:
         """Take the neutral face as the reference.
 
         Args:
@@ -226,6 +285,8 @@ class TissueMotion:
                 reference would bias every later measurement of the rep.
             landmarks_mm: (478, 2) neutral landmarks in face mm (a median over a
                 few frames is steadier than one frame's).
+            depth_mm: (478,) their depth, mm, MediaPipe's sign (smaller is nearer
+                the camera); without it every point is taken at one depth.
         """
         if not frames:
             raise ValueError("frames must hold at least one (gray, face frame) pair")
@@ -245,9 +306,23 @@ class TissueMotion:
         lm = np.asarray(landmarks_mm, dtype=np.float64)[:, :2]
         patch = np.arange(-RIGID_PATCH_MM, RIGID_PATCH_MM + 1e-9, RIGID_PATCH_MM)
         offsets = np.array([(dx, dy) for dx in patch for dy in patch])
+        z_mm = np.zeros(len(lm)) if depth_mm is None else np.asarray(depth_mm, dtype=np.float64).reshape(-1)
+        if z_mm.shape != (len(lm),) or not np.isfinite(z_mm).all():
+            raise ValueError(f"depth_mm: expected ({len(lm)},) finite values, got shape {z_mm.shape}")
+        # Depth from the eyes, whose distance from the camera the iris gives.
+        z_mm = z_mm - z_mm[[L.EYE_INNER["left"], L.EYE_INNER["right"]]].mean()
+        # The camera: its axis through the picture's centre; its focal length assumed
+        # (see CAMERA_FOCAL_WIDTHS); the face as far from it as the iris says.
+        img_h, img_w = frames[-1][0].shape[:2]
+        m_ref = geom.matrix(ff)
+        self._camera_centre = m_ref[:, :2] @ np.array([img_w / 2.0, img_h / 2.0]) + m_ref[:, 2]
+        self._distance_px = CAMERA_FOCAL_WIDTHS * img_w / ff.px_per_mm * geom.px_per_mm
         rigid_mm = (lm[list(self.rigid_landmarks)][:, None, :] + offsets[None]).reshape(-1, 2)
-        self._rigid_px = self._inside(geom.mm_to_crop(rigid_mm))
+        rigid_z = np.repeat(z_mm[list(self.rigid_landmarks)], len(offsets))
+        self._rigid_px, self._rigid_z = self._inside(geom.mm_to_crop(rigid_mm), rigid_z * geom.px_per_mm)
+        self._rigid_noise = np.full(len(self._rigid_px), (0.3 * geom.px_per_mm) ** 2)  # px²: 0.3 mm each to start
         self._point_px = []
+        point_z = []
         for tp in self.points:
             sign = 1.0 if tp.side == "left" else -1.0
             centre = lm[tp.landmark] + np.array([sign * tp.offset_mm[0], tp.offset_mm[1]])
@@ -255,8 +330,12 @@ class TissueMotion:
             step = 1.0 / geom.px_per_mm
             g = np.arange(-r, r + 1e-9, step)
             disc = np.array([(dx, dy) for dx in g for dy in g if dx * dx + dy * dy <= r * r])
-            self._point_px.append(self._inside(geom.mm_to_crop(centre + disc)))
+            depth = np.full(len(disc), z_mm[tp.landmark] * geom.px_per_mm)
+            xy, zz = self._inside(geom.mm_to_crop(centre + disc), depth)
+            self._point_px.append(xy)
+            point_z.append(zz)
         self._all_point_px = np.concatenate([np.zeros((0, 2)), *self._point_px])
+        self._all_point_z = np.concatenate([np.zeros(0), *point_z])
         ends = np.cumsum([len(x) for x in self._point_px])
         self._point_spans = [(int(e - len(x)), int(e)) for e, x in zip(ends, self._point_px, strict=True)]
         wins = np.concatenate(
@@ -286,12 +365,13 @@ class TissueMotion:
                 borderMode=cv2.BORDER_REPLICATE,
             )
         self._ref = normalise_crop(total / len(frames), ppm)
+        self._ref_brightness = float(total.mean()) / len(frames)
 
-    def _inside(self, xy: np.ndarray) -> np.ndarray:
+    def _inside(self, xy: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         assert self._geom is not None
         w, h = self._geom.size_wh
         ok = (xy[:, 0] >= 0) & (xy[:, 0] <= w - 1) & (xy[:, 1] >= 0) & (xy[:, 1] <= h - 1)
-        return xy[ok]
+        return xy[ok], z[ok]
 
     def forget_motion(self) -> None:
         """Drop the flow carried from the last frame (after the face was lost)."""
@@ -322,31 +402,55 @@ class TissueMotion:
         p = self._rigid_px
         ok = _in_picture(to_image, p, gray.shape)
         q = p + _sample(flow, p)
-        rigid = fit_similarity(p[ok], q[ok])
+        rigid: HeadPose3D | AffineCamera
+        if self.head_model == "3d":
+            noise = np.sqrt(self._rigid_noise)
+            scale = np.maximum(noise / max(float(np.median(noise[ok])) if ok.any() else 1.0, 1e-9), 0.5)
+            rigid = fit_head_pose3d(
+                p[ok], self._rigid_z[ok], q[ok], self._camera_centre, self._distance_px, point_scale=scale[ok]
+            )
+            # Each firm point's own noise, learnt since the reference (an exponential average
+            # of its squared residual, capped so one bad frame cannot silence a point for long).
+            r2 = np.sum((rigid.apply(p, self._rigid_z) - q) ** 2, axis=1)
+            cap = (4.0 * max(rigid.residual_px, 0.15)) ** 2 * scale**2
+            self._rigid_noise = np.where(ok, 0.9 * self._rigid_noise + 0.1 * np.minimum(r2, cap), self._rigid_noise)
+        else:
+            rigid = fit_head_motion(p[ok], self._rigid_z[ok], q[ok], similarity_only=True)
         residual_mm = rigid.residual_px / geom.px_per_mm
-        rigid_conf = rigid.inlier_fraction * float(np.exp(-max(0.0, residual_mm - 0.15) / 0.5))
 
         disp: dict[tuple[str, str], np.ndarray] = {}
-        pconf: dict[tuple[str, str], float] = {}
+        quality: dict[tuple[str, str], PointQuality] = {}
         # All points' discs in one array: one flow lookup, one picture check, and
         # one Lucas–Kanade call per window size (LK treats each point on its own).
         pts = self._all_point_px
         target = self._refine(cur, pts, pts + _sample(flow, pts))
-        moved_mm = geom.crop_vector_to_mm(rigid.invert(target) - pts)
+        moved_mm = geom.crop_vector_to_mm(rigid.invert(target, self._all_point_z) - pts)
         inside = _in_picture(to_image, pts, gray.shape)
+        # Does the tissue found at each target look like the tissue at the reference?
+        # (Both crops are contrast-normalised: 40 grey levels is one spread of texture.)
+        mismatch = np.abs(_sample_image(cur, target) - _sample_image(self._ref, pts))
+        se_px = rigid.prediction_se_px(pts, self._all_point_z, correlation=RIGID_POINTS_PER_PATCH)
         for tp, (lo, hi) in zip(self.points, self._point_spans, strict=True):
             key = (tp.name, tp.side)
             if hi == lo:
-                disp[key], pconf[key] = np.zeros(2), 0.0
+                disp[key] = np.zeros(2)
+                quality[key] = PointQuality(0.0, math.inf, math.inf, math.inf, math.inf)
                 continue
             d_mm = moved_mm[lo:hi]
             med = np.median(d_mm, axis=0)
             dx, dy = d_mm[:, 0] - med[0], d_mm[:, 1] - med[1]
             spread = float(np.median(np.sqrt(dx * dx + dy * dy)))
             disp[key] = med
-            pconf[key] = float(np.count_nonzero(inside[lo:hi])) / (hi - lo) * float(np.exp(-spread / 1.5))
-        confidence = rigid_conf * min(pconf.values())
-        return TissueSample(disp, float(confidence), pconf, rigid)
+            quality[key] = PointQuality(
+                seen_fraction=float(np.count_nonzero(inside[lo:hi])) / (hi - lo),
+                spread_mm=spread,
+                mismatch=float(np.median(mismatch[lo:hi])),
+                rigid_se_mm=float(np.median(se_px[lo:hi])) / geom.px_per_mm,
+                rigid_residual_mm=residual_mm,
+                changes_look=tp.changes_look,
+            )
+        verdict = judge(quality, (float(raw.mean()) + 1.0) / (self._ref_brightness + 1.0))
+        return TissueSample(disp, verdict.confidence, verdict, rigid, quality)
 
     def _refine(self, cur: np.ndarray, pts: np.ndarray, guess: np.ndarray) -> np.ndarray:
         """Lucas–Kanade at each point, started from the dense flow.
@@ -400,3 +504,13 @@ def _sample(flow: np.ndarray, xy: np.ndarray) -> np.ndarray:
     my = np.ascontiguousarray(xy[:, 1].astype(np.float32)).reshape(1, -1)
     out = cv2.remap(flow, mx, my, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return out.reshape(-1, 2).astype(np.float64)
+
+
+def _sample_image(img: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """Bilinear grey level of a uint8 image at (n, 2) positions → (n,) float."""
+    if len(xy) == 0:
+        return np.zeros(0)
+    mx = np.ascontiguousarray(xy[:, 0].astype(np.float32)).reshape(1, -1)
+    my = np.ascontiguousarray(xy[:, 1].astype(np.float32)).reshape(1, -1)
+    out = cv2.remap(img.astype(np.float32), mx, my, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return out.reshape(-1).astype(np.float64)

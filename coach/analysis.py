@@ -32,6 +32,8 @@ _TRACK = object()  # sentinel: "track this frame yourself"
 PLATEAU_FRACTION = 0.8
 RECOVER_AFTER_S = 1.0  # doubtful this long at rest: take a new reference
 RESTING_LANDMARK_MM = 1.5  # landmark movement below which the face looks at rest
+RESTING_EXPRESSIONS = ("smile", "mouth_stretch", "nose_sneer", "brow_outer_up", "squint")
+RESTING_SCORE = 0.25  # ...or every one of these expression scores below this
 # Why frames were not trusted, in the patient's words (reasons from coach.motion.trust).
 UNSURE_WORDS = {
     "moving": "your head moved",
@@ -101,11 +103,18 @@ def score_window(window: RepWindow, samples: list[_Sample], affected: str | None
 
 
 def _looks_at_rest(fm: FrameMeasures) -> bool:
-    """Whether the landmarks (not the tissue measure) say every tracked point is near its rest position."""
-    if not fm.landmark_movement_mm:
-        return False
-    moves = [v[side] for v in fm.landmark_movement_mm.values() for side in ("left", "right")]
-    return all(float(np.hypot(*m)) < RESTING_LANDMARK_MM for m in moves)
+    """Whether the landmarks (not the tissue measure) say the face is at rest.
+
+    Either every tracked point is near its resting position in the face frame, or —
+    when the head has turned since, which moves landmarks in a flat picture — the
+    expression scores of the landmark model are all low.
+    """
+    if fm.landmark_movement_mm:
+        moves = [v[side] for v in fm.landmark_movement_mm.values() for side in ("left", "right")]
+        if all(float(np.hypot(*m)) < RESTING_LANDMARK_MM for m in moves):
+            return True
+    scores = [fm.blendshapes[k] for k in RESTING_EXPRESSIONS if k in fm.blendshapes]
+    return bool(scores) and all(max(v.left, v.right) < RESTING_SCORE for v in scores)
 
 
 def summarise(reps: Iterable[RepResult], affected: str | None) -> Summary:

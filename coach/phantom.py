@@ -367,6 +367,31 @@ def _source_unit_px(action: Action) -> np.ndarray:
     return np.array([u[0], -u[1]])
 
 
+class CameraNoise:
+    """Camera noise, frame by frame: seeded windows into a bank made once (int16, grey levels).
+
+    Args:
+        size_wh: frame size.
+        sigma: noise standard deviation, grey levels.
+        seed: the same seed gives the same noise for the same frame index.
+    """
+
+    def __init__(self, size_wh: tuple[int, int], sigma: float, seed: int) -> None:
+        w, h = size_wh
+        self.size_wh, self.seed = (w, h), seed
+        rng = np.random.default_rng([seed, 7919])
+        bank = rng.standard_normal((_NOISE_BANK, h + _NOISE_PAD, w + _NOISE_PAD, 3), dtype=np.float32)
+        self._bank = np.rint(bank * np.float32(sigma)).astype(np.int16)
+
+    def __call__(self, index: int) -> np.ndarray:
+        """(H, W, 3) int16 noise for frame ``index``."""
+        w, h = self.size_wh
+        rng = np.random.default_rng([self.seed, index])
+        k = int(rng.integers(_NOISE_BANK))
+        dx, dy = (int(v) for v in rng.integers(_NOISE_PAD, size=2))
+        return self._bank[k, dy : dy + h, dx : dx + w]
+
+
 class PhantomRenderer:
     """Renders the frames of a :class:`PhantomSpec`."""
 
@@ -375,7 +400,7 @@ class PhantomRenderer:
         w, h = spec.size_wh
         self._src_u8 = np.clip(source_image() + 0.5, 0, 255).astype(np.uint8)
         self._background = np.full((h, w, 3), (196, 190, 200), np.uint8)
-        self._noise_bank: np.ndarray | None = None
+        self._noise_bank: CameraNoise | None = None
 
     def head_matrix(self, t_s: float) -> np.ndarray:
         """2×3 affine: source pixels → frame pixels at ``t_s``."""
@@ -469,16 +494,9 @@ class PhantomRenderer:
         return out
 
     def _noise(self, index: int) -> np.ndarray:
-        """Camera noise for frame ``index``: a seeded window into a noise bank."""
-        w, h = self.spec.size_wh
         if self._noise_bank is None:
-            rng = np.random.default_rng([self.spec.seed, 7919])
-            bank = rng.standard_normal((_NOISE_BANK, h + _NOISE_PAD, w + _NOISE_PAD, 3), dtype=np.float32)
-            self._noise_bank = np.rint(bank * np.float32(self.spec.noise_sigma)).astype(np.int16)
-        rng = np.random.default_rng([self.spec.seed, index])
-        k = int(rng.integers(_NOISE_BANK))
-        dx, dy = (int(v) for v in rng.integers(_NOISE_PAD, size=2))
-        return self._noise_bank[k, dy : dy + h, dx : dx + w]
+            self._noise_bank = CameraNoise(self.spec.size_wh, self.spec.noise_sigma, self.spec.seed)
+        return self._noise_bank(index)
 
     def frames(self) -> Iterator[tuple[float, np.ndarray]]:
         """(t_s, frame) for every frame."""

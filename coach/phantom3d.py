@@ -40,7 +40,7 @@ import numpy as np
 
 from coach import landmarks as L
 from coach.face_frame import FaceFrame, face_frame, iris_diameter_px
-from coach.phantom import SIDES, Action, Schedule
+from coach.phantom import SIDES, Action, CameraNoise, Schedule
 
 PIVOT_DEPTH_MM = 90.0
 CAMERA_DISTANCE_MM = 600.0
@@ -74,8 +74,6 @@ _DEPTH_BEYOND_KNEE = 0.5
 _FIXED_POINT_ITERS = 10
 # Triangles whose texture is squeezed more than this (vs the background's scale) are not drawn.
 _MAX_STRETCH = 8.0
-_NOISE_BANK = 8
-_NOISE_PAD = 32
 
 
 # --- the face ------------------------------------------------------------------------------------
@@ -719,7 +717,7 @@ class Phantom3DRenderer:
         self._out_ppm = spec.face_width_px / (face.face_width_px / face.px_per_mm)
         self._centre = np.array([w / 2.0, 0.40 * h])
         self._moved_cache: tuple[tuple[float, float], np.ndarray, np.ndarray, np.ndarray] | None = None
-        self._noise_bank: np.ndarray | None = None
+        self._noise_bank: CameraNoise | None = None
 
     # -- coordinates
 
@@ -995,16 +993,9 @@ class Phantom3DRenderer:
         return img
 
     def _noise(self, index: int) -> np.ndarray:
-        """Camera noise for frame ``index``: a seeded window into a noise bank, int16."""
-        w, h = self.spec.size_wh
         if self._noise_bank is None:
-            rng = np.random.default_rng([self.spec.seed, 7919])
-            bank = rng.standard_normal((_NOISE_BANK, h + _NOISE_PAD, w + _NOISE_PAD, 3), dtype=np.float32)
-            self._noise_bank = np.rint(bank * np.float32(self.spec.noise_sigma)).astype(np.int16)
-        rng = np.random.default_rng([self.spec.seed, index])
-        k = int(rng.integers(_NOISE_BANK))
-        dx, dy = (int(v) for v in rng.integers(_NOISE_PAD, size=2))
-        return self._noise_bank[k, dy : dy + h, dx : dx + w]
+            self._noise_bank = CameraNoise(self.spec.size_wh, self.spec.noise_sigma, self.spec.seed)
+        return self._noise_bank(index)
 
     def frames(self) -> Iterator[tuple[float, np.ndarray]]:
         """(t_s, frame) for every frame."""

@@ -196,6 +196,13 @@ class AffineCamera:
         return self.residual_px * np.sqrt(np.maximum(var, 0.0) * correlation)
 
 
+def _tukey(r: np.ndarray, min_scale: float) -> tuple[float, np.ndarray]:
+    """Robust scale (1.4826 × median, at least ``min_scale``) and Tukey-biweight weights of residuals (n,)."""
+    scale = max(min_scale, 1.4826 * float(np.median(r)))
+    u = np.minimum(r * (1.0 / (4.685 * scale)), 1.0)
+    return scale, (1.0 - u * u) ** 2
+
+
 NORM_PX = 100.0  # the perspective terms are written per this many pixels from the centre
 FORESHORTENING_PRIOR = 0.04  # stretch and shear of a turn up to about 15°: a few per cent
 PERSPECTIVE_PRIOR = 0.03  # perspective change over NORM_PX, as a share
@@ -281,10 +288,7 @@ def fit_head_motion(
     cov = None
     for _ in range(iterations):
         rx, ry = qx - jx @ theta, qy - jy @ theta
-        r = np.sqrt(rx * rx + ry * ry) / sp
-        scale = max(min_scale_px, 1.4826 * float(np.median(r)))
-        ur = np.minimum(r * (1.0 / (4.685 * scale)), 1.0)
-        w = (1.0 - ur * ur) ** 2
+        scale, w = _tukey(np.sqrt(rx * rx + ry * ry) / sp, min_scale_px)
         if np.count_nonzero(w) < 4:
             break
         wn = w / (sp * sp)
@@ -500,10 +504,7 @@ def fit_head_pose3d(
     for _ in range(iterations):
         moved = pts @ rot.T + shift
         res = q - (centre + d * moved[:, :2] / (d + moved[:, 2:3]))
-        r = np.sqrt(res[:, 0] ** 2 + res[:, 1] ** 2) / sp
-        scale = max(min_scale_px, 1.4826 * float(np.median(r)))
-        ur = np.minimum(r * (1.0 / (4.685 * scale)), 1.0)
-        w = (1.0 - ur * ur) ** 2
+        scale, w = _tukey(np.sqrt(res[:, 0] ** 2 + res[:, 1] ** 2) / sp, min_scale_px)
         if np.count_nonzero(w) < 4:
             break
         wn = w / (sp * sp)

@@ -8,11 +8,14 @@ So this module measures movement from the pixels:
    removes roll, scale and translation up to landmark jitter).
 2. Dense optical flow (OpenCV DIS) from the reference crop (neutral face) to
    the current crop, initialised with the previous frame's flow.
-3. The remaining rigid head motion — landmark jitter, mostly — is fitted
-   robustly to the flow at rigid points (nose bridge, glabella, forehead)
-   and removed.
+3. The remaining head motion — landmark jitter, and the turns and nods a flat
+   crop cannot undo — is fitted robustly to the flow at firm points (nose
+   bridge, glabella, forehead, temples) as a rigid 3-D motion seen by a pinhole
+   camera, each point at its depth from the 3-D landmarks, and removed.
 4. What remains at each tracked point (a mouth corner, an eyelid) is that
-   tissue's own movement, converted to millimetres in the face frame.
+   tissue's own movement, converted to millimetres in the face frame, with the
+   evidence of how far it can be trusted (:class:`PointQuality`, judged in
+   :mod:`coach.motion.trust`).
 """
 
 from __future__ import annotations
@@ -196,10 +199,11 @@ class TissueMotion:
         preset: DIS preset: ``"fast"`` or ``"medium"``.
         rigid_landmarks: landmarks on tissue that does not move in this exercise;
             the head's remaining motion is fitted to the flow there.
-        head_model: ``"3d"`` fits the head's remaining motion as a rigid head seen
-            by an affine camera, with each point's depth from the 3-D landmarks
-            (turns move the nose and the mouth corners by different amounts);
-            ``"2d"`` fits a 2-D similarity (no turns).
+        head_model: ``"3d"`` fits the head's remaining motion as a rigid 3-D motion
+            seen by a pinhole camera, with each point's depth from the 3-D landmarks
+            (turns and nods move the nose and the mouth corners by different amounts;
+            see :func:`coach.motion.rigid.fit_head_pose3d`); ``"2d"`` fits a 2-D
+            similarity (no turns), the method before, kept for comparison.
     """
 
     def __init__(

@@ -302,11 +302,7 @@ class PhantomSpec:
 
     def amplitude_mm(self, anchor: str = "mouth_corner") -> dict[str, float]:
         """Full-activation movement of ``anchor`` per side, mm."""
-        out = {s: 0.0 for s in SIDES}
-        for a in self.actions:
-            if a.anchor == anchor:
-                out[a.side] += a.amplitude_mm
-        return out
+        return amplitudes_mm(self.actions, anchor)
 
     def truth_mm(self, t_s: float, anchor: str = "mouth_corner") -> dict[str, np.ndarray]:
         """True displacement of ``anchor`` at ``t_s`` per side, in face mm (x left, y up).
@@ -328,15 +324,28 @@ class PhantomSpec:
 
     def truth_symmetry_pct(self, affected: str | None = None) -> float | None:
         """Smile symmetry the phantom was built with (weaker ÷ stronger × 100)."""
-        amp = self.amplitude_mm()
-        if affected in SIDES:
-            other = "left" if affected == "right" else "right"
-            return None if amp[other] == 0 else 100.0 * amp[affected] / amp[other]
-        hi = max(amp.values())
-        return None if hi == 0 else 100.0 * min(amp.values()) / hi
+        return built_symmetry_pct(self.amplitude_mm(), affected)
 
     def face_visible(self, t_s: float) -> bool:
         return not any(a <= t_s < b for a, b in self.absent)
+
+
+def amplitudes_mm(actions: tuple[Action, ...], anchor: str = "mouth_corner") -> dict[str, float]:
+    """Full-activation movement of ``anchor`` per side, mm, summed over ``actions``."""
+    out = {s: 0.0 for s in SIDES}
+    for a in actions:
+        if a.anchor == anchor:
+            out[a.side] += a.amplitude_mm
+    return out
+
+
+def built_symmetry_pct(amp: dict[str, float], affected: str | None = None) -> float | None:
+    """Symmetry of per-side amplitudes: affected ÷ other × 100 with an affected side, else weaker ÷ stronger."""
+    if affected in SIDES:
+        other = "left" if affected == "right" else "right"
+        return None if amp[other] == 0 else 100.0 * amp[affected] / amp[other]
+    hi = max(amp.values())
+    return None if hi == 0 else 100.0 * min(amp.values()) / hi
 
 
 def smile_phantom(

@@ -40,7 +40,7 @@ import numpy as np
 
 from coach import landmarks as L
 from coach.face_frame import FaceFrame, face_frame, iris_diameter_px
-from coach.phantom import SIDES, Action, CameraNoise, Schedule
+from coach.phantom import SIDES, Action, CameraNoise, Schedule, amplitudes_mm, built_symmetry_pct
 
 PIVOT_DEPTH_MM = 90.0
 CAMERA_DISTANCE_MM = 600.0
@@ -448,11 +448,7 @@ class Phantom3DSpec:
 
     def amplitude_mm(self, anchor: str = "mouth_corner") -> dict[str, float]:
         """Full-activation movement of ``anchor`` per side, mm."""
-        out = {s: 0.0 for s in SIDES}
-        for a in self.actions:
-            if a.anchor == anchor:
-                out[a.side] += a.amplitude_mm
-        return out
+        return amplitudes_mm(self.actions, anchor)
 
     def truth_mm(self, t_s: float, anchor: str = "mouth_corner") -> dict[str, np.ndarray]:
         """True movement of ``anchor`` at ``t_s`` per side: (2,) face mm (x to the patient's left, y up).
@@ -473,12 +469,7 @@ class Phantom3DSpec:
 
     def truth_symmetry_pct(self, affected: str | None = None) -> float | None:
         """Mouth-corner symmetry built in: weaker ÷ stronger × 100, or affected ÷ other × 100."""
-        amp = self.amplitude_mm()
-        if affected in SIDES:
-            other = "left" if affected == "right" else "right"
-            return None if amp[other] == 0 else 100.0 * amp[affected] / amp[other]
-        hi = max(amp.values())
-        return None if hi == 0 else 100.0 * min(amp.values()) / hi
+        return built_symmetry_pct(self.amplitude_mm(), affected)
 
     def renderer(self) -> Phantom3DRenderer:
         return Phantom3DRenderer(self)

@@ -66,21 +66,12 @@ def chimera_frames(
     name: str, limit_s: float | None, max_smiles: int | None, model: Any
 ) -> list[tuple[float, float, float]]:
     """(confidence, error mm, movement mm) of every frame of every symmetric chimera of a clip."""
-    from benchmarks.media import fetch
-    from benchmarks.realvideo import read_frames
+    from benchmarks.realvideo import tracked_clip
     from coach import chimera
     from coach.analysis import Analyzer
     from coach.measures import landmark as lmm
-    from coach.tracking import FaceTracker
-    from coach.video import VideoReader
 
-    with VideoReader(fetch(name)) as v:
-        fps = v.info.fps
-    frames, observations = [], []
-    with FaceTracker(model) as tracker:
-        for t, frame in read_frames(fetch(name), limit_s=limit_s):
-            frames.append(frame)
-            observations.append(tracker.update(frame, t))
+    frames, observations, fps = tracked_clip(name, limit_s, model)
     rows = []
     for seg in chimera.find_smiles(observations, fps)[:max_smiles]:
         for side in ("left", "right"):

@@ -254,21 +254,27 @@ def measure_window(frames: list[np.ndarray], fps: float, start_s: float, peak_s:
     return score_window(RepWindow(0, start_s, peak_s, end_s, 0.0), samples, None, True)
 
 
-def chimera_checks(name: str, limit_s: float | None, model: Any, max_smiles: int | None = None) -> list[dict[str, Any]]:
-    """Every smile of a real clip as symmetric and one-sided chimeras, each side live: truth against FaceCoach."""
+def tracked_clip(name: str, limit_s: float | None, model: Any) -> tuple[list[np.ndarray], list[Any], float]:
+    """A real clip's frames, the tracker's observation of each, and its frame rate."""
     from benchmarks.media import fetch
-    from coach import chimera
     from coach.tracking import FaceTracker
+    from coach.video import VideoReader
 
+    with VideoReader(fetch(name)) as v:
+        fps = v.info.fps
     frames, observations = [], []
     with FaceTracker(model) as tracker:
         for t, frame in read_frames(fetch(name), limit_s=limit_s):
             frames.append(frame)
             observations.append(tracker.update(frame, t))
-    from coach.video import VideoReader
+    return frames, observations, fps
 
-    with VideoReader(fetch(name)) as v:
-        fps = v.info.fps
+
+def chimera_checks(name: str, limit_s: float | None, model: Any, max_smiles: int | None = None) -> list[dict[str, Any]]:
+    """Every smile of a real clip as symmetric and one-sided chimeras, each side live: truth against FaceCoach."""
+    from coach import chimera
+
+    frames, observations, fps = tracked_clip(name, limit_s, model)
     rows = []
     smiles = chimera.find_smiles(observations, fps)[:max_smiles]
     for k, seg in enumerate(smiles):

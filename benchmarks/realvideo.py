@@ -61,6 +61,16 @@ def read_frames(path: Path, mirrored: bool = False, limit_s: float | None = None
             yield t, frame
 
 
+def clip(name: str) -> tuple[Path, float]:
+    """A real clip's file (fetched and checked) and its frame rate."""
+    from benchmarks.media import fetch
+    from coach.video import VideoReader
+
+    path = fetch(name)
+    with VideoReader(path) as v:
+        return path, v.info.fps
+
+
 def analyse(frames: Iterable[tuple[float, np.ndarray]], source: str, fps: float, model: Any = None):  # noqa: ANN201
     """Measure frames with the smile exercise; returns (AnalysisResult, Coverage)."""
     from coach.analysis import Analyzer
@@ -154,12 +164,8 @@ def weaker(r: Any) -> str:
 
 
 def coverage_of(name: str, limit_s: float | None, model: Any) -> dict[str, Any]:
-    from benchmarks.media import fetch
-    from coach.video import VideoReader
 
-    path = fetch(name)
-    with VideoReader(path) as v:
-        fps = v.info.fps
+    path, fps = clip(name)
     result, cov = analyse(read_frames(path, limit_s=limit_s), name, fps, model)
     return {
         "clip": name,
@@ -176,12 +182,8 @@ def coverage_of(name: str, limit_s: float | None, model: Any) -> dict[str, Any]:
 
 def mirror_check(name: str, limit_s: float | None, model: Any) -> dict[str, Any]:
     """The clip and its mirror image: matched reps, their symmetry difference, sides swapped."""
-    from benchmarks.media import fetch
-    from coach.video import VideoReader
 
-    path = fetch(name)
-    with VideoReader(path) as v:
-        fps = v.info.fps
+    path, fps = clip(name)
     plain, _ = analyse(read_frames(path, limit_s=limit_s), name, fps, model)
     flipped, _ = analyse(read_frames(path, mirrored=True, limit_s=limit_s), name + " (mirrored)", fps, model)
     pairs = match_reps(plain.reps, flipped.reps)
@@ -201,12 +203,8 @@ def mirror_check(name: str, limit_s: float | None, model: Any) -> dict[str, Any]
 
 def reencode_check(name: str, limit_s: float | None, model: Any, folder: Path) -> dict[str, Any]:
     """The clip at other sizes and bit rates: matched reps and their symmetry differences."""
-    from benchmarks.media import fetch
-    from coach.video import VideoReader
 
-    path = fetch(name)
-    with VideoReader(path) as v:
-        fps = v.info.fps
+    path, fps = clip(name)
     base, _ = analyse(read_frames(path, limit_s=limit_s), name, fps, model)
     out: dict[str, Any] = {"clip": name, "reps": len(base.reps), "versions": []}
     for scale, rate in REENCODINGS:
@@ -256,15 +254,12 @@ def measure_window(frames: list[np.ndarray], fps: float, start_s: float, peak_s:
 
 def tracked_clip(name: str, limit_s: float | None, model: Any) -> tuple[list[np.ndarray], list[Any], float]:
     """A real clip's frames, the tracker's observation of each, and its frame rate."""
-    from benchmarks.media import fetch
     from coach.tracking import FaceTracker
-    from coach.video import VideoReader
 
-    with VideoReader(fetch(name)) as v:
-        fps = v.info.fps
+    path, fps = clip(name)
     frames, observations = [], []
     with FaceTracker(model) as tracker:
-        for t, frame in read_frames(fetch(name), limit_s=limit_s):
+        for t, frame in read_frames(path, limit_s=limit_s):
             frames.append(frame)
             observations.append(tracker.update(frame, t))
     return frames, observations, fps

@@ -13,11 +13,10 @@ import numpy as np
 import pytest
 
 from benchmarks.media import MediaUnavailable, fetch
-from benchmarks.realvideo import analyse, measure_window, read_frames
+from benchmarks.realvideo import analyse, measure_window, read_frames, tracked_clip
 from coach import chimera
 from coach.measurer import OK, UNSURE
 from coach.measures import landmark as lmm
-from coach.tracking import FaceTracker
 from tests.conftest import unavailable
 
 CLIP = "franck"
@@ -79,11 +78,7 @@ def test_a_mirrored_clip_swaps_the_sides_frame_by_frame(clip_path, model):
     "broad real smiles defeat the flow at the mouth corners (per-frame error about 1 mm at 6+ mm)",
 )
 def test_symmetric_chimeras_of_real_smiles_are_measured_symmetric_or_not_at_all(clip_path, model):
-    frames, observations = [], []
-    with FaceTracker(model) as tracker:
-        for t, frame in read_frames(clip_path, limit_s=LIMIT_S):
-            frames.append(frame)
-            observations.append(tracker.update(frame, t))
+    frames, observations, _ = tracked_clip(CLIP, LIMIT_S, model)
     smiles = chimera.find_smiles(observations, FPS)
     assert smiles, "the clip's smiles were not found"
     results = []

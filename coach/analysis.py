@@ -10,7 +10,7 @@ import queue
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,10 +18,11 @@ import numpy as np
 from coach.exercise import DEFAULT_SMILE, ExerciseSpec
 from coach.measurer import MIN_CONFIDENCE, NO_FACE, OK, TOO_SMALL, TURNED, UNSURE, FaceMeasurer, FrameMeasures
 from coach.measures.landmark import smile_angle_deg
-from coach.measures.peak import hold_peak
+from coach.measures.peak import enough_trusted, hold_peak
 from coach.measures.sides import PerSide
 from coach.measures.symmetry import symmetry_pct, weaker_side
 from coach.model import ModelFile
+from coach.motion.trust import MOVING, by_count
 from coach.observation import FaceObservation
 from coach.reps import ACTIVE, RepDetector, RepWindow
 from coach.results import AnalysisResult, RepResult, Summary
@@ -69,17 +70,49 @@ def sample_of(fm: FrameMeasures, exercise: ExerciseSpec) -> _Sample | None:
     return _Sample(fm.t_s, values, fm.movement_mm[point], fm.landmark_movement_mm[point], fm.confidence)
 
 
-def score_window(window: RepWindow, samples: list[_Sample], affected: str | None, magnitude: bool = True) -> RepResult:
+@dataclass(frozen=True)
+class _Tick:
+    """One frame on the repetition detector's time line.
+
+    ``timing`` is what the detector follows: the trusted measure, or — where the
+    measure was doubtful — the same movement read from the landmarks, so that a
+    repetition is still *found* (and then reported as not measured) instead of being
+    cut into pieces by doubtful frames. Only ``sample`` (trusted) is ever scored.
+    """
+
+    t_s: float
+    timing: float | None
+    sample: _Sample | None
+    reason: str | None
+
+
+def landmark_signal(fm: FrameMeasures, exercise: ExerciseSpec) -> float | None:
+    """An unsure frame's movement for this exercise from the landmarks alone (timing only)."""
+    if fm.status != UNSURE or not fm.landmark_movement_mm:
+        return None
+    values = exercise.measure_def.value(replace(fm, movement_mm=fm.landmark_movement_mm))
+    return None if values is None else max(values.left, values.right)
+
+
+def score_window(
+    window: RepWindow,
+    samples: list[_Sample],
+    affected: str | None,
+    magnitude: bool = True,
+    hold: list[_Sample] | None = None,
+) -> RepResult:
     """Per-side movement at the hold of one rep.
 
-    The hold is every frame whose movement is at least 80 % of the rep's peak;
-    each side's value is its median there, which is steady against single-frame
-    noise and still reflects a short hold. With ``magnitude`` (the mouth-corner
-    measure) the value is the length of the median movement vector.
+    The hold is every frame whose movement is at least 80 % of the rep's peak
+    (or the trusted frames of the hold found on the detector's time line, when
+    given); each side's value is its median there, which is steady against
+    single-frame noise and still reflects a short hold. With ``magnitude`` (the
+    mouth-corner measure) the value is the length of the median movement vector.
     """
     inside = [s for s in samples if window.start_s <= s.t_s <= window.end_s]
-    peak = max(s.signal for s in inside)
-    hold = [s for s in inside if s.signal >= PLATEAU_FRACTION * peak]
+    if hold is None:
+        peak = max(s.signal for s in inside)
+        hold = [s for s in inside if s.signal >= PLATEAU_FRACTION * peak]
     values = [s.values for s in hold]
     magnitudes, vectors = hold_peak(values, [s.move for s in hold])
     peak = magnitudes if magnitude else hold_peak(values)[0]
@@ -166,7 +199,8 @@ class Analyzer:
         self.detector = RepDetector(exercise.on_mm, exercise.off_mm)
         self.rebaseline_after_s = rebaseline_after_s
         self.reps: list[RepResult] = []
-        self._samples: deque[_Sample] = deque()
+        self.unmeasured: list[tuple[float, float, str]] = []  # (start s, end s, reason) of reps found, not scored
+        self._ticks: deque[_Tick] = deque()
         self._rebased_this_rest = True
         self._unsure_since: float | None = None
         self.frames = 0
@@ -216,16 +250,39 @@ class Analyzer:
         value = None
         sample = sample_of(fm, self.exercise)
         if sample is not None:
-            self._samples.append(sample)
             self.frames_scored += 1
             value = sample.signal
-        window = self.detector.update(value, t_s)
-        rep = None
-        if window is not None:
-            rep = score_window(window, list(self._samples), self.affected_side, self.exercise.measure == "mouth_corner")
-            self.reps.append(rep)
+        timing = value if value is not None else landmark_signal(fm, self.exercise)
+        self._ticks.append(_Tick(t_s, timing, sample, fm.reason))
+        window = self.detector.update(timing, t_s)
+        rep = self._score(window) if window is not None else None
         self._maintain(value, t_s, fm)
         return fm, rep
+
+    def _score(self, window: RepWindow) -> RepResult | None:
+        """Score a repetition the detector found, or record why it cannot be."""
+        inside = [k for k in self._ticks if window.start_s <= k.t_s <= window.end_s and k.timing is not None]
+        peak = max(k.timing for k in inside)  # type: ignore[type-var]
+        hold = [k for k in inside if k.timing >= PLATEAU_FRACTION * peak]  # type: ignore[operator]
+        trusted = [k.sample for k in hold if k.sample is not None]
+        if not enough_trusted(len(trusted), len(hold)):
+            why = [k.reason for k in hold if k.sample is None and k.reason]
+            self.unmeasured.append((window.start_s, window.end_s, by_count(why)[0] if why else MOVING))
+            return None
+        if max(s.signal for s in trusted) < self.detector.on_mm:
+            # Only the landmarks saw a movement; the measure, where it was trusted,
+            # did not: not a repetition.
+            return None
+        samples = [k.sample for k in inside if k.sample is not None]
+        rep = score_window(
+            replace(window, index=len(self.reps) + 1),
+            samples,
+            self.affected_side,
+            self.exercise.measure == "mouth_corner",
+            hold=trusted,
+        )
+        self.reps.append(rep)
+        return rep
 
     def _maintain(self, value: float | None, t_s: float, fm: FrameMeasures) -> None:
         if self.detector.state == ACTIVE:
@@ -240,8 +297,8 @@ class Analyzer:
                 self._rebased_this_rest = True
                 return
         # Keep only what a rep starting now could need.
-        while self._samples and self._samples[0].t_s < t_s - 3.0:
-            self._samples.popleft()
+        while self._ticks and self._ticks[0].t_s < t_s - 3.0:
+            self._ticks.popleft()
         if (
             not self._rebased_this_rest
             and value is not None
@@ -267,6 +324,11 @@ class Analyzer:
             small = self.status_s.get(TOO_SMALL, 0.0)
             if small >= 0.5:
                 warnings.append("The face was too small in the picture to measure; sit closer to the camera.")
+            if self.detector.too_long:
+                warnings.append(
+                    f"{self.detector.too_long} time(s) the face did not return to rest for over "
+                    f"{self.detector.max_active_s:.0f} s; a repetition is a movement and a return to rest."
+                )
             if self.detector.abandoned:
                 warnings.append(
                     f"{self.detector.abandoned} movement(s) were not scored because the face was lost "
@@ -277,12 +339,18 @@ class Analyzer:
                 why = sorted(self.unsure_s.items(), key=lambda kv: -kv[1])
                 words = ", ".join(UNSURE_WORDS.get(r, r) for r, sec in why if sec >= 0.2 * unsure)
                 warnings.append(f"For {unsure:.1f} s the movement could not be measured reliably ({words}).")
+            if self.unmeasured:
+                words = ", ".join(UNSURE_WORDS.get(r, r) for r in by_count(r for *_, r in self.unmeasured))
+                warnings.append(
+                    f"{len(self.unmeasured)} movement(s) were seen but not scored, because they could not be "
+                    f"measured reliably ({words})."
+                )
             measured = sum(v for k, v in self.status_s.items() if k == OK)
-            if not self.reps and self.frames_scored > 0:
-                if measured >= 0.5 * (measured + unsure):
-                    warnings.append("No movement was found: no repetitions were scored.")
-                else:
+            if not self.reps and (self.frames_scored > 0 or self.unmeasured):
+                if self.unmeasured or measured < 0.5 * (measured + unsure):
                     warnings.append("No repetition could be measured reliably; see the reasons above.")
+                else:
+                    warnings.append("No movement was found: no repetitions were scored.")
         return AnalysisResult(
             source=source,
             frames=self.frames,
@@ -297,6 +365,11 @@ class Analyzer:
             warnings=tuple(warnings),
             resting_asymmetry_mm=self.measurer.resting_asymmetry(),
             baselines=self.measurer.baselines,
+            extra={
+                "reps_not_measured": [
+                    {"start_s": round(a, 3), "end_s": round(b, 3), "reason": r} for a, b, r in self.unmeasured
+                ]
+            },
         )
 
 

@@ -33,6 +33,9 @@ class RepDetector:
         off_mm: ...and ends when it falls below this (0.05 to on_mm).
         min_active_s: shorter excursions are twitches, not reps (0 to 10).
         max_gap_s: longest stretch without a measurement that a rep survives (0 to 10).
+        max_active_s: a movement that has not returned to rest after this long is not
+            a repetition (talking, or a face that no longer matches its resting
+            reference); it is dropped and counted in ``too_long`` (1 to 600).
     """
 
     def __init__(
@@ -41,6 +44,7 @@ class RepDetector:
         off_mm: float = 0.5,
         min_active_s: float = 0.4,
         max_gap_s: float = 0.6,
+        max_active_s: float = 20.0,
     ) -> None:
         if not 0.2 <= on_mm <= 20.0:
             raise ValueError(f"on_mm must be 0.2 to 20, got {on_mm}")
@@ -50,7 +54,11 @@ class RepDetector:
             raise ValueError(f"min_active_s must be 0 to 10, got {min_active_s}")
         if not 0.0 <= max_gap_s <= 10.0:
             raise ValueError(f"max_gap_s must be 0 to 10, got {max_gap_s}")
+        if not 1.0 <= max_active_s <= 600.0:
+            raise ValueError(f"max_active_s must be 1 to 600, got {max_active_s}")
         self.on_mm, self.off_mm = on_mm, off_mm
+        self.max_active_s = max_active_s
+        self.too_long = 0
         self.min_active_s, self.max_gap_s = min_active_s, max_gap_s
         self.state = REST
         self.count = 0
@@ -95,6 +103,12 @@ class RepDetector:
         if value > self._peak:
             self._peak, self._peak_t = value, t_s
         if value >= self.off_mm:
+            if t_s - self._start > self.max_active_s:
+                # Never back to rest: not a repetition. Counting starts again at the next rest.
+                self.state = REST
+                self.too_long += 1
+                self._last_low_t = None
+                self.rest_since = None
             return None
         self.state = REST
         self._last_low_t = t_s

@@ -21,10 +21,11 @@ import numpy as np
 
 from coach.exercise import ExerciseSpec
 from coach.measurer import CALIBRATING, NO_FACE, OK, TURNED, UNSURE, FaceMeasurer, FrameMeasures
-from coach.measures.peak import hold_peak
+from coach.measures.peak import enough_trusted, hold_peak
 from coach.measures.sides import PerSide
 from coach.measures.symmetry import symmetry_pct, weaker_side
 from coach.model import ModelFile
+from coach.motion.trust import by_count
 from coach.observation import FaceObservation
 from coach.series import RepSeries
 from coach.tracking import FaceTracker
@@ -47,8 +48,6 @@ UNMEASURED_WORDS = {
     "edge": "part of your face was outside the picture",
     "no_face": "your face was not in view",
 }
-# A hold is scored only when at least this share of its frames (and 3) were trusted.
-MIN_TRUSTED_HOLD = 0.5
 
 # What the patient is told while a frame's movement cannot be trusted (reasons: coach.motion.trust).
 UNSURE_CUES = {
@@ -587,10 +586,10 @@ def unmeasured_reason(ex: ExerciseSpec, move_start: float, frames: list[_Frame])
     trusted = [f for f in hold if f.values is not None]
     if not hold:
         return None if any(f.values is not None for f in frames) else "no_face"
-    if len(trusted) >= max(3, MIN_TRUSTED_HOLD * len(hold)) or len(trusted) == len(hold):
+    if enough_trusted(len(trusted), len(hold)):
         return None
     why = [f.reason for f in hold if f.reason]
-    return max(set(why), key=why.count) if why else "no_face"
+    return by_count(why)[0] if why else "no_face"
 
 
 def score_rep(
@@ -970,7 +969,7 @@ def build_result(
     if interrupted:
         warnings.append(f"{len(interrupted)} movement(s) were repeated because your face left the picture.")
     if unmeasured:
-        reasons = sorted({r for _, _, r in unmeasured}, key=lambda r: -sum(1 for *_, x in unmeasured if x == r))
+        reasons = by_count(r for *_, r in unmeasured)
         words = ", ".join(UNMEASURED_WORDS.get(r, UNMEASURED_WORDS["no_face"]) for r in reasons)
         warnings.append(f"{len(unmeasured)} movement(s) could not be measured reliably ({words}).")
     return SessionResult(

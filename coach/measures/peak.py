@@ -13,6 +13,22 @@ import numpy as np
 
 from coach.measures.sides import PerSide
 
+# A hold is scored only when enough of it was measured with trust: at least this share
+# of its frames, and at least MIN_TRUSTED_FRAMES of them (or every frame of a short hold).
+MIN_TRUSTED_HOLD = 0.5
+MIN_TRUSTED_FRAMES = 3
+
+
+def enough_trusted(trusted: int, frames: int) -> bool:
+    """Whether a hold of ``frames`` frames, ``trusted`` of them trusted, can be scored.
+
+    The one rule for files and for guided sessions: a number from a hold the
+    measure mostly doubted is not given; the rep is reported as not measured.
+    """
+    if frames <= 0 or trusted <= 0:
+        return False
+    return trusted == frames or trusted >= max(MIN_TRUSTED_FRAMES, MIN_TRUSTED_HOLD * frames)
+
 
 def hold_peak(
     values: Sequence[PerSide[float]],

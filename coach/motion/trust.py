@@ -14,7 +14,8 @@ The constants were fitted to per-frame errors against known truth: virtual patie
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 # Reasons a frame is not trusted (what the patient is told is in coach.measurer).
@@ -30,6 +31,12 @@ MISMATCH_FREE = 6.0  # contrast-normalised grey levels a clean match differs by 
 MISMATCH_MM = 0.03  # mm of expected error per grey level beyond that
 ERROR_AT_HALF_MM = 0.45  # the expected error at which the confidence is 0.5
 LIGHT_CHANGE = 0.25  # relative brightness change of the face that counts as "the light changed"
+
+
+def by_count(reasons: Iterable[str]) -> list[str]:
+    """The distinct reasons, most frequent first (ties alphabetical, so every run words it alike)."""
+    counts = Counter(reasons)
+    return sorted(counts, key=lambda r: (-counts[r], r))
 
 
 @dataclass(frozen=True)

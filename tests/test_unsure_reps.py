@@ -1,0 +1,135 @@
+"""Offline analysis when the measure doubts part of a repetition.
+
+The repetition detector follows the trusted measure, and the landmarks where the
+measure is doubtful, so a repetition is found as one piece: scored when enough of its
+hold was trusted (the same rule as guided sessions), otherwise reported as not
+measured, with the reason. The measurer is scripted here: what is tested is the
+analysis, not the tracking.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from coach.analysis import Analyzer
+from coach.measurer import OK, UNSURE, FrameMeasures
+from coach.measures.peak import enough_trusted
+from coach.measures.sides import PerSide
+from coach.reps import RepDetector
+
+FPS = 30.0
+
+
+def _profile(t: float, start: float = 1.0, rise: float = 0.6, hold: float = 2.0, peak: float = 4.0) -> float:
+    """A smile's movement (mm) at time t: rest, rise, hold, release, rest."""
+    if t < start or t > start + 2 * rise + hold:
+        return 0.0
+    if t < start + rise:
+        return peak * (t - start) / rise
+    if t <= start + rise + hold:
+        return peak
+    return peak * (start + 2 * rise + hold - t) / rise
+
+
+def _frame(t: float, tissue_mm: float | None, landmark_mm: float, reason: str = "moving") -> FrameMeasures:
+    """A symmetric smile frame: trusted (``tissue_mm``) or unsure (None), landmarks always."""
+    lm = PerSide((landmark_mm, 0.0), (landmark_mm, 0.0))
+    if tissue_mm is None:
+        return FrameMeasures(t, UNSURE, confidence=0.1, reason=reason, landmark_movement_mm={"mouth_corner": lm})
+    move = PerSide((tissue_mm, 0.0), (0.5 * tissue_mm, 0.0))
+    return FrameMeasures(
+        t, OK, confidence=0.9, movement_mm={"mouth_corner": move}, landmark_movement_mm={"mouth_corner": lm}
+    )
+
+
+class _Scripted:
+    """Stands in for the measurer: returns the scripted frames in order."""
+
+    baselines = 1
+
+    def __init__(self, frames: list[FrameMeasures]) -> None:
+        self._frames = iter(frames)
+
+    def update(self, frame, obs, t_s):  # noqa: ANN001, ANN201
+        return next(self._frames)
+
+    def rebaseline(self) -> bool:
+        return True
+
+    def resting_asymmetry(self) -> None:
+        return None
+
+
+def _analyse(frames: list[FrameMeasures]):  # noqa: ANN202
+    blank = np.zeros((8, 8, 3), np.uint8)
+    with Analyzer(model=None, tracker=_NoTracker()) as an:
+        an.measurer = _Scripted(frames)  # type: ignore[assignment]
+        for fm in frames:
+            an.update(blank, fm.t_s, observation=None)
+        return an, an.result("scripted", FPS, frames[-1].t_s)
+
+
+class _NoTracker:
+    def update(self, frame, t_s):  # noqa: ANN001, ANN201
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+def _times(seconds: float = 5.0) -> list[float]:
+    return [i / FPS for i in range(int(seconds * FPS))]
+
+
+def test_a_rep_with_a_doubtful_stretch_in_its_hold_is_still_one_scored_rep():
+    # 0.8 s of doubt (longer than the 0.6 s gap a rep used to survive) in a 2 s hold.
+    frames = [_frame(t, None if 2.0 <= t < 2.8 else _profile(t), _profile(t)) for t in _times()]
+    an, result = _analyse(frames)
+    assert len(result.reps) == 1
+    rep = result.reps[0]
+    assert rep.excursion_mm.left == pytest.approx(4.0, abs=0.01)
+    assert rep.symmetry_pct == pytest.approx(50.0, abs=0.5)
+    assert an.unmeasured == []
+    assert result.to_dict()["reps_not_measured"] == []
+
+
+def test_a_rep_the_measure_mostly_doubted_is_found_and_reported_not_measured():
+    frames = [_frame(t, None if 1.3 <= t < 3.6 else _profile(t), _profile(t), "moving") for t in _times()]
+    an, result = _analyse(frames)
+    assert result.reps == ()
+    assert len(an.unmeasured) == 1
+    start, end, reason = an.unmeasured[0]
+    assert reason == "moving"
+    assert 0.9 <= start <= 1.2 and 4.0 <= end <= 4.4
+    assert result.to_dict()["reps_not_measured"][0]["reason"] == "moving"
+    words = " ".join(result.warnings)
+    assert "1 movement(s) were seen but not scored" in words and "your head moved" in words
+    assert "No movement was found" not in words
+
+
+def test_landmarks_alone_never_make_a_rep_the_trusted_measure_contradicts():
+    # The landmarks read the movement a little larger (1.1 mm) than the trusted measure
+    # (0.9 mm, below the 1 mm that starts a rep); a doubtful moment lets the landmarks
+    # start a rep, but the trusted hold says the movement never reached a rep's size.
+    frames = [
+        _frame(t, None if 1.4 <= t < 1.8 else 0.9 / 1.1 * _profile(t, peak=1.1), _profile(t, peak=1.1))
+        for t in _times()
+    ]
+    an, result = _analyse(frames)
+    assert result.reps == () and an.unmeasured == []
+
+
+def test_hold_rule_is_shared_with_guided_sessions():
+    assert enough_trusted(3, 6) and enough_trusted(2, 2)
+    assert not enough_trusted(2, 6) and not enough_trusted(0, 0) and not enough_trusted(4, 10)
+
+
+def test_a_movement_that_never_returns_to_rest_is_not_a_rep():
+    detector = RepDetector(max_active_s=5.0)
+    values = [0.0] * 10 + [3.0] * int(8 * FPS) + [0.0] * 10 + [3.0] * 30 + [0.0] * 10
+    reps = [w for i, v in enumerate(values) if (w := detector.update(v, i / FPS)) is not None]
+    assert detector.too_long == 1
+    assert len(reps) == 1 and reps[0].start_s > 8.0  # the next movement from rest still counts
+    with pytest.raises(ValueError, match="max_active_s"):
+        RepDetector(max_active_s=0.5)

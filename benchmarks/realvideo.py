@@ -176,6 +176,7 @@ def coverage_of(name: str, limit_s: float | None, model: Any) -> dict[str, Any]:
         "coverage": None if cov.share is None else round(cov.share, 3),
         "reasons": cov.reasons,
         "reps": [_rep_row(r) for r in result.reps],
+        "reps_not_measured": result.extra.get("reps_not_measured", []),
         "warnings": list(result.warnings),
     }
 
@@ -348,7 +349,8 @@ def main(argv: list[str] | None = None) -> int:
         figures["coverage"].append(row)
         print(
             f"coverage {name:14} {row['trusted_frontal']:5d}/{row['frontal']:5d} frontal frames trusted "
-            f"({row['coverage']}); reasons {row['reasons']}; {len(row['reps'])} reps",
+            f"({row['coverage']}); reasons {row['reasons']}; {len(row['reps'])} reps, "
+            f"{len(row['reps_not_measured'])} seen but not measured",
             flush=True,
         )
     figures["mirror"] = []

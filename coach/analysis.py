@@ -201,6 +201,7 @@ class Analyzer:
         self.reps: list[RepResult] = []
         self.unmeasured: list[tuple[float, float, str]] = []  # (start s, end s, reason) of reps found, not scored
         self._ticks: deque[_Tick] = deque()
+        self._rep_trusted = False  # the movement under way has had a trusted frame
         self._rebased_this_rest = True
         self._unsure_since: float | None = None
         self.frames = 0
@@ -254,7 +255,11 @@ class Analyzer:
             value = sample.signal
         timing = value if value is not None else landmark_signal(fm, self.exercise)
         self._ticks.append(_Tick(t_s, timing, sample, fm.reason))
+        was_active = self.detector.state == ACTIVE
         window = self.detector.update(timing, t_s)
+        if self.detector.state == ACTIVE:
+            # Has the measure itself, trusted, seen this movement? (Else only the landmarks have.)
+            self._rep_trusted = (was_active and self._rep_trusted) or value is not None
         rep = self._score(window) if window is not None else None
         self._maintain(value, t_s, fm)
         return fm, rep
@@ -285,17 +290,24 @@ class Analyzer:
         return rep
 
     def _maintain(self, value: float | None, t_s: float, fm: FrameMeasures) -> None:
-        if self.detector.state == ACTIVE:
+        active = self.detector.state == ACTIVE
+        if active and self._rep_trusted:
             self._rebased_this_rest = False
             return
         if self._unsure_since is not None and t_s - self._unsure_since >= RECOVER_AFTER_S and _looks_at_rest(fm):
             # The reference no longer matches the face (it drifted, turned, or the light
             # changed) and every frame is doubtful: with no trusted value, rest can never
             # be seen in the measure itself, so the landmarks say when to start afresh.
+            # A movement only the landmarks saw does not hold this up; it is forgotten.
             if self.measurer.rebaseline():
+                if active:
+                    self.detector.cancel()
                 self._unsure_since = t_s
                 self._rebased_this_rest = True
                 return
+        if active:
+            self._rebased_this_rest = False
+            return
         # Keep only what a rep starting now could need.
         while self._ticks and self._ticks[0].t_s < t_s - 3.0:
             self._ticks.popleft()

@@ -118,6 +118,12 @@ class RepDetector:
         self.count += 1
         return RepWindow(self.count, self._start, self._peak_t, t_s, self._peak)
 
+    def cancel(self) -> None:
+        """Forget a movement under way without counting it (the signal's zero was renewed)."""
+        self.state = REST
+        self._last_low_t = None
+        self.rest_since = None
+
     def in_rest_for(self, t_s: float) -> float:
         """Seconds the signal has been at rest (0 when active or unknown)."""
         if self.state != REST or self.rest_since is None:

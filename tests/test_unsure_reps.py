@@ -133,3 +133,24 @@ def test_a_movement_that_never_returns_to_rest_is_not_a_rep():
     assert len(reps) == 1 and reps[0].start_s > 8.0  # the next movement from rest still counts
     with pytest.raises(ValueError, match="max_active_s"):
         RepDetector(max_active_s=0.5)
+
+
+def test_a_movement_only_the_landmarks_saw_does_not_block_a_fresh_reference():
+    # Every frame doubtful; the landmarks drift 1.2 mm from the old reference (above the
+    # 1 mm that starts a rep, still "at rest" for the landmarks): after a second the
+    # analysis takes a new reference and forgets the landmark-only "movement".
+    frames = [_frame(t, 0.0 if t < 0.5 else None, 0.0 if t < 0.5 else 1.2) for t in _times(3.0)]
+    renewed = []
+
+    an_frames = _Scripted(frames)
+    an_frames.rebaseline = lambda: renewed.append(True) or True  # type: ignore[method-assign]
+    blank = np.zeros((8, 8, 3), np.uint8)
+    with Analyzer(model=None, tracker=_NoTracker()) as an:
+        an.measurer = an_frames  # type: ignore[assignment]
+        states = []
+        for fm in frames:
+            an.update(blank, fm.t_s, observation=None)
+            states.append(an.detector.state)
+    assert renewed, "no fresh reference was taken"
+    assert "active" in states and states[-1] == "rest"
+    assert an.unmeasured == [] and an.reps == []

@@ -322,6 +322,15 @@ def chimera_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
             "landmark_mean_abs_error_pts": None if not lm else round(float(np.mean(lm)), 1),
             "weaker_side_wrong": wrong,
         }
+    from benchmarks.validity import rep_calibration
+
+    out["rep_calibration_symmetric"] = rep_calibration(
+        [
+            (r["confidence"], abs(r["symmetry_pct"] - r["truth_pct"]))
+            for r in rows
+            if r["kind"] == "symmetric" and r["symmetry_pct"] is not None
+        ]
+    )
     return out
 
 

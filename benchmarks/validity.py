@@ -639,6 +639,7 @@ def run_case(case: Case, photo: Photo) -> dict[str, Any]:
             "excursion_mm": _sides_mm(s.excursion_mm),
             "error_pts": _err(s.symmetry_pct, truth),
             "rep_errors_pts": [_err(v, truth) for v in fc_reps],
+            "rep_confidence": [_r(r.confidence, 3) for r in reps],
         },
         "landmarks": {
             "symmetry_pct": _r(s.landmark_symmetry_pct),
@@ -720,6 +721,47 @@ def targets_met(f: dict[str, Any], moderate: dict[str, Any] | None) -> dict[str,
     }
 
 
+REP_BANDS = ((0.0, 0.3), (0.3, 0.5), (0.5, 0.8), (0.8, 0.95), (0.95, 1.01))
+
+
+def rep_calibration(pairs: list[tuple[float, float]]) -> list[dict[str, Any]]:
+    """Per band of rep confidence: reps, and the share within 5 and 10 points of the truth.
+
+    ``pairs``: (confidence, |symmetry error| in points) of every scored rep.
+    """
+    out = []
+    for lo, hi in REP_BANDS:
+        errs = [e for c, e in pairs if lo <= c < hi]
+        out.append(
+            {
+                "confidence": f"{lo:.2f}–{min(hi, 1.0):.2f}",
+                "reps": len(errs),
+                "within_5_pts": _r(float(np.mean([e <= 5.0 for e in errs])), 3) if errs else None,
+                "within_10_pts": _r(float(np.mean([e <= 10.0 for e in errs])), 3) if errs else None,
+                "median_error_pts": _r(float(np.median(errs)), 2) if errs else None,
+                "max_error_pts": _r(float(np.max(errs)), 2) if errs else None,
+            }
+        )
+    return out
+
+
+def rep_calibration_markdown(bands: list[dict[str, Any]], what: str) -> str:
+    """One calibration table as Markdown."""
+    out = [
+        f"| rep confidence ({what}) | reps | within 5 pts | within 10 pts | median error | largest error |",
+        "|---|---|---|---|---|---|",
+    ]
+    for b in bands:
+        if not b["reps"]:
+            out.append(f"| {b['confidence']} | 0 | – | – | – | – |")
+            continue
+        out.append(
+            f"| {b['confidence']} | {b['reps']} | {100 * b['within_5_pts']:.0f} % | {100 * b['within_10_pts']:.0f} % "
+            f"| {b['median_error_pts']:.1f} | {b['max_error_pts']:.1f} |"
+        )
+    return "\n".join(out) + "\n"
+
+
 def report(records: list[dict[str, Any]]) -> dict[str, Any]:
     """Per-condition and overall figures (records in any order)."""
     by: dict[str, list[dict[str, Any]]] = {}
@@ -734,6 +776,14 @@ def report(records: list[dict[str, Any]]) -> dict[str, Any]:
         "moderate": moderate,
         "targets": TARGETS,
         "targets_met": targets_met(overall, moderate),
+        "rep_calibration": rep_calibration(
+            [
+                (c, e)
+                for fc in (r["facecoach"] for r in records)
+                for c, e in zip(fc.get("rep_confidence", []), fc["rep_errors_pts"], strict=False)
+                if c is not None and e is not None
+            ]
+        ),
     }
 
 
@@ -787,6 +837,14 @@ def table_markdown(figures: dict[str, Any]) -> str:
     said = {True: "met", False: "not met", None: "–"}
     verdict = ", ".join(f"{w}: {said[met.get(k)]}" for k, w in words.items())
     out += ["", f"Targets (FaceCoach, overall): {verdict}."]
+    if figures.get("rep_calibration"):
+        out += [
+            "",
+            "Rep-level calibration: every scored repetition's confidence "
+            "(`coach.measures.peak.rep_confidence`) against its symmetry error.",
+            "",
+            rep_calibration_markdown(figures["rep_calibration"], "virtual patients").rstrip("\n"),
+        ]
     return "\n".join(out) + "\n"
 
 

@@ -18,7 +18,7 @@ import numpy as np
 from coach.exercise import DEFAULT_SMILE, ExerciseSpec
 from coach.measurer import MIN_CONFIDENCE, NO_FACE, OK, TOO_SMALL, TURNED, UNSURE, FaceMeasurer, FrameMeasures
 from coach.measures.landmark import smile_angle_deg
-from coach.measures.peak import enough_trusted, hold_peak
+from coach.measures.peak import enough_trusted, hold_peak, rep_confidence
 from coach.measures.sides import PerSide
 from coach.measures.symmetry import symmetry_pct, weaker_side
 from coach.model import ModelFile
@@ -100,6 +100,7 @@ def score_window(
     affected: str | None,
     magnitude: bool = True,
     hold: list[_Sample] | None = None,
+    unit: str = "mm",
 ) -> RepResult:
     """Per-side movement at the hold of one rep.
 
@@ -119,6 +120,7 @@ def score_window(
     comp = {side: vectors[side] for side in ("left", "right")}  # type: ignore[index]
     lm = {side: float(np.hypot(*np.median([s.lm[side] for s in hold], axis=0))) for side in ("left", "right")}
     exc = {side: peak[side] for side in ("left", "right")}
+    confidence = rep_confidence([s.confidence for s in hold], [s.t_s for s in hold], PerSide(*exc.values()), unit)
     return RepResult(
         index=window.index,
         start_s=window.start_s,
@@ -130,7 +132,7 @@ def score_window(
         symmetry_pct=symmetry_pct(exc["left"], exc["right"], affected),
         landmark_excursion_mm=PerSide(lm["left"], lm["right"]),
         landmark_symmetry_pct=symmetry_pct(lm["left"], lm["right"], affected),
-        confidence=float(np.mean([s.confidence for s in hold])),
+        confidence=confidence,
         frames=len(inside),
     )
 
@@ -285,6 +287,7 @@ class Analyzer:
             self.affected_side,
             self.exercise.measure == "mouth_corner",
             hold=trusted,
+            unit=self.exercise.measure_def.unit,
         )
         self.reps.append(rep)
         return rep

@@ -22,7 +22,8 @@ class RepResult:
         angle_deg: per side direction, 0° outward, 90° up.
         symmetry_pct: see :func:`coach.measures.symmetry.symmetry_pct`.
         landmark_excursion_mm: the landmark-only measure of the same rep.
-        confidence: mean frame confidence over the hold, 0–1.
+        confidence: how far the rep's symmetry can be trusted, 0–1 (0.5: it may be
+            5 points off; :func:`coach.measures.peak.rep_confidence`).
         frames: frames measured in the rep.
     """
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from coach.exercise import ExerciseSpec
 from coach.measurer import CALIBRATING, NO_FACE, OK, TURNED, UNSURE, FaceMeasurer, FrameMeasures
-from coach.measures.peak import enough_trusted, hold_peak
+from coach.measures.peak import enough_trusted, hold_peak, rep_confidence
 from coach.measures.sides import PerSide
 from coach.measures.symmetry import symmetry_pct, weaker_side
 from coach.model import ModelFile
@@ -692,7 +692,7 @@ def score_rep(
         synkinesis_side=syn_side if ex.watch else None,
         synkinesis=syn and completed,
         flags=tuple(flags),
-        confidence=float(np.mean([f.confidence for f in hold])),
+        confidence=rep_confidence([f.confidence for f in hold], [f.t_s for f in hold], peak, unit),
         frames=len(seen),
     )
 

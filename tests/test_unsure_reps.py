@@ -154,3 +154,22 @@ def test_a_movement_only_the_landmarks_saw_does_not_block_a_fresh_reference():
     assert renewed, "no fresh reference was taken"
     assert "active" in states and states[-1] == "rest"
     assert an.unmeasured == [] and an.reps == []
+
+
+def test_rep_confidence_weighs_the_frames_doubt_against_the_movement_size():
+    from coach.measures.peak import rep_confidence
+
+    times = [i / FPS for i in range(45)]  # a 1.5 s hold
+    sure, doubtful = [0.95] * 45, [0.35] * 45
+    big, small = PerSide(8.0, 8.0), PerSide(2.0, 0.0)
+    # The same frames are worth more on a big movement than on a small one...
+    assert rep_confidence(sure, times, big, "mm") > rep_confidence(sure, times, small, "mm")
+    # ...doubtful frames less than sure ones...
+    assert rep_confidence(doubtful, times, big, "mm") < rep_confidence(sure, times, big, "mm")
+    # ...and one look less than a held second and a half of them.
+    assert rep_confidence(doubtful[:1], times[:1], big, "mm") < rep_confidence(doubtful, times, big, "mm")
+    assert rep_confidence([], [], big, "mm") == 0.0
+    assert rep_confidence(sure, times, PerSide(0.0, 0.0), "mm") == 0.0
+    # Per-cent measures (eye closure) keep the frames' mean confidence.
+    assert rep_confidence([0.6, 0.8], [0.0, 0.1], PerSide(40.0, 30.0), "%") == pytest.approx(0.7)
+    assert 0.0 < rep_confidence(sure, times, big, "mm") <= 1.0

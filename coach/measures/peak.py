@@ -7,16 +7,25 @@ decided here only.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
 
 from coach.measures.sides import PerSide
+from coach.motion.trust import error_of
 
 # A hold is scored only when enough of it was measured with trust: at least this share
 # of its frames, and at least MIN_TRUSTED_FRAMES of them (or every frame of a short hold).
 MIN_TRUSTED_HOLD = 0.5
 MIN_TRUSTED_FRAMES = 3
+# A frame's error is not independent of the next one's: on real video the head fit's
+# error at the mouth corners keeps an autocorrelation of 0.3–0.5 over 10 frames and
+# loses it by 30 (benchmarks/rigid_split.py). A hold counts one independent look per
+# this many seconds.
+ERROR_MEMORY_S = 0.4
+SYMMETRY_DOUBT_PTS = 5.0  # a rep's expected symmetry error at which its confidence is 0.5
+SYMMETRY_FLOOR_PTS = 1.5  # error the frames' own doubts do not show (flow and model limits)
 
 
 def enough_trusted(trusted: int, frames: int) -> bool:
@@ -53,3 +62,33 @@ def hold_peak(
         peak = PerSide(float(np.hypot(*comp["left"])), float(np.hypot(*comp["right"])))
         return peak, PerSide(comp["left"], comp["right"])  # type: ignore[arg-type]
     return PerSide(*(float(np.median([v[s] for v in values])) for s in ("left", "right"))), None
+
+
+def rep_confidence(confidences: Sequence[float], times_s: Sequence[float], peak: PerSide[float], unit: str) -> float:
+    """How far a rep's symmetry can be trusted, 0 to 1 (0.5 when it may be 5 points off).
+
+    The hold's frames each promise an error (their confidence, :func:`coach.motion.trust.error_of`);
+    averaged over the hold it shrinks with the number of independent looks, and what
+    it does to the symmetry depends on the movement's size: 0.3 mm is nothing on a
+    10 mm smile and a lot on a 2 mm one. For measures not in millimetres (eye
+    closure, per cent) the hold's mean frame confidence is returned.
+
+    Args:
+        confidences: the hold's trusted frames' confidences.
+        times_s: their times.
+        peak: the rep's movement per side, in ``unit``.
+        unit: ``"mm"`` or ``"%"``.
+    """
+    if not confidences:
+        return 0.0
+    if unit != "mm":
+        return float(np.mean(confidences))
+    strong, weak = max(peak.left, peak.right), min(peak.left, peak.right)
+    if strong <= 0.0:
+        return 0.0
+    frame_mm = float(np.median([error_of(c) for c in confidences]))
+    span = (max(times_s) - min(times_s)) if len(times_s) > 1 else 0.0
+    looks = max(1.0, min(float(len(confidences)), span / ERROR_MEMORY_S))
+    side_mm = frame_mm / math.sqrt(looks)
+    doubt = math.hypot(100.0 * side_mm * math.hypot(1.0, weak / strong) / strong, SYMMETRY_FLOOR_PTS)
+    return float(0.5 ** ((doubt / SYMMETRY_DOUBT_PTS) ** 2))

@@ -33,6 +33,12 @@ ERROR_AT_HALF_MM = 0.45  # the expected error at which the confidence is 0.5
 LIGHT_CHANGE = 0.25  # relative brightness change of the face that counts as "the light changed"
 
 
+def error_of(confidence: float) -> float:
+    """The expected error (mm) a frame confidence stands for: the inverse of :func:`judge`'s curve."""
+    c = min(1.0, max(float(confidence), 1e-6))
+    return ERROR_AT_HALF_MM * math.sqrt(math.log(c) / math.log(0.5))
+
+
 def by_count(reasons: Iterable[str]) -> list[str]:
     """The distinct reasons, most frequent first (ties alphabetical, so every run words it alike)."""
     counts = Counter(reasons)

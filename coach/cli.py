@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from coach.errors import FaceCoachError
+from coach.measures.peak import how_sure
 
 
 def _quiet_native_logs() -> None:
@@ -124,7 +125,7 @@ def format_summary(d: dict, exercise_name: str) -> str:
         lines.append(
             f"  rep {r['index']}: {r['start_s']:.1f}–{r['end_s']:.1f} s   "
             f"left {r['excursion_mm']['left']:.1f} mm   right {r['excursion_mm']['right']:.1f} mm   "
-            f"symmetry {sym}"
+            f"symmetry {sym}   ({how_sure(r['confidence'])})"
         )
     s = d["summary"]
     if s["excursion_mm"] is not None:

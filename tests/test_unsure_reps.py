@@ -173,3 +173,9 @@ def test_rep_confidence_weighs_the_frames_doubt_against_the_movement_size():
     # Per-cent measures (eye closure) keep the frames' mean confidence.
     assert rep_confidence([0.6, 0.8], [0.0, 0.1], PerSide(40.0, 30.0), "%") == pytest.approx(0.7)
     assert 0.0 < rep_confidence(sure, times, big, "mm") <= 1.0
+
+
+def test_how_sure_words_follow_the_rep_calibration_bands():
+    from coach.measures.peak import how_sure
+
+    assert [how_sure(c) for c in (0.95, 0.8, 0.6, 0.49, 0.0)] == ["sure", "sure", "fairly sure", "unsure", "unsure"]

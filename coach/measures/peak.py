@@ -92,3 +92,12 @@ def rep_confidence(confidences: Sequence[float], times_s: Sequence[float], peak:
     side_mm = frame_mm / math.sqrt(looks)
     doubt = math.hypot(100.0 * side_mm * math.hypot(1.0, weak / strong) / strong, SYMMETRY_FLOOR_PTS)
     return float(0.5 ** ((doubt / SYMMETRY_DOUBT_PTS) ** 2))
+
+
+def how_sure(confidence: float) -> str:
+    """A rep's confidence in a patient's words (the bands of docs/validity.md's rep-level calibration)."""
+    if confidence >= 0.8:
+        return "sure"
+    if confidence >= 0.5:
+        return "fairly sure"
+    return "unsure"

@@ -15,6 +15,7 @@ import streamlit as st
 from coach.analysis import Analyzer
 from coach.errors import FaceCoachError, VideoError
 from coach.live import frame_brightness
+from coach.measures.peak import how_sure
 from coach.phantom import PhantomRenderer, Schedule, smile_phantom
 from coach.results import AnalysisResult
 from coach.video import CONTAINER_SUFFIX, HEAD_BYTES, VideoReader, check_upload, display_name
@@ -81,6 +82,7 @@ def show_result(result: AnalysisResult) -> None:
             "Left (mm)": round(r.excursion_mm.left, 1),
             "Right (mm)": round(r.excursion_mm.right, 1),
             "Symmetry (%)": None if r.symmetry_pct is None else round(r.symmetry_pct),
+            "How sure": how_sure(r.confidence),
         }
         for r in result.reps
     ]

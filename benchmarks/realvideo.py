@@ -190,6 +190,13 @@ def mirror_check(name: str, limit_s: float | None, model: Any) -> dict[str, Any]
     pairs = match_reps(plain.reps, flipped.reps)
     diffs = [abs(a.symmetry_pct - b.symmetry_pct) for a, b in pairs if None not in (a.symmetry_pct, b.symmetry_pct)]
     swapped = sum(1 for a, b in pairs if weaker(a) != weaker(b))
+    windows = smile_windows(name, limit_s, model)
+    plain_w = measure_windows(read_frames(path, limit_s=limit_s), windows, model)
+    flipped_w = measure_windows(read_frames(path, mirrored=True, limit_s=limit_s), windows, model)
+    by_window = compare_windows(plain_w, flipped_w, 1.0)
+    by_window["weaker_side_not_swapped"] = sum(
+        1 for a, b in zip(plain_w, flipped_w, strict=True) if a is not None and b is not None and weaker(a) == weaker(b)
+    )
     return {
         "clip": name,
         "reps": len(plain.reps),
@@ -199,6 +206,7 @@ def mirror_check(name: str, limit_s: float | None, model: Any) -> dict[str, Any]
         "mean_diff_pts": None if not diffs else round(float(np.mean(diffs)), 2),
         "max_diff_pts": None if not diffs else round(float(np.max(diffs)), 2),
         "within_1_pt": sum(1 for d in diffs if d <= 1.0),
+        "smiles_timed": by_window,
     }
 
 
@@ -207,7 +215,9 @@ def reencode_check(name: str, limit_s: float | None, model: Any, folder: Path) -
 
     path, fps = clip(name)
     base, _ = analyse(read_frames(path, limit_s=limit_s), name, fps, model)
-    out: dict[str, Any] = {"clip": name, "reps": len(base.reps), "versions": []}
+    windows = smile_windows(name, limit_s, model)
+    base_w = measure_windows(read_frames(path, limit_s=limit_s), windows, model)
+    out: dict[str, Any] = {"clip": name, "reps": len(base.reps), "smiles": len(windows), "versions": []}
     for scale, rate in REENCODINGS:
         copy = reencode(path, folder / f"{name}-{scale:g}x-{rate // 1000}k.mp4", scale, rate)
         other, _ = analyse(read_frames(copy, limit_s=limit_s), copy.name, fps, model)
@@ -222,6 +232,9 @@ def reencode_check(name: str, limit_s: float | None, model: Any, folder: Path) -
                 "mean_diff_pts": None if not diffs else round(float(np.mean(diffs)), 2),
                 "max_diff_pts": None if not diffs else round(float(np.max(diffs)), 2),
                 "within_3_pts": sum(1 for d in diffs if d <= 3.0),
+                "smiles_timed": compare_windows(
+                    base_w, measure_windows(read_frames(copy, limit_s=limit_s), windows, model), 3.0
+                ),
             }
         )
     return out
@@ -231,26 +244,59 @@ CHIMERA_CLIPS = ("franck", "cap12", "cap13")
 CHIMERA_MAX_JAW = 0.3  # one-sided chimeras of a wide-open mouth get half a dropped jaw: left out
 
 
-def measure_window(frames: list[np.ndarray], fps: float, start_s: float, peak_s: float, end_s: float, model: Any):  # noqa: ANN201
-    """Measure a clip and score the smile in [start_s, end_s] as a guided session would: its timing known.
+def measure_windows(
+    frames: Iterable[tuple[float, np.ndarray]], windows: list[tuple[float, float, float]], model: Any
+) -> list[Any]:
+    """Measure a clip once and score each (start, peak, end) window as a guided session would: its timing known.
 
     Conversational smiles rarely return to a still rest within a second, so the
-    repetition detector is not what is tested here; the measure is. Returns the
-    RepResult, or None when no frame of the window was trusted (an abstention).
+    repetition detector is not what is tested here; the measure is. Returns a
+    RepResult per window, or None where no frame of the window was trusted (an abstention).
     """
     from coach.analysis import Analyzer, sample_of, score_window
     from coach.reps import RepWindow
 
     samples = []
     with Analyzer(model=model) as an:
-        for i, frame in enumerate(frames):
-            fm, _ = an.update(frame, i / fps)
+        for t, frame in frames:
+            fm, _ = an.update(frame, t)
             sample = sample_of(fm, an.exercise)
-            if sample is not None and start_s <= sample.t_s <= end_s:
+            if sample is not None:
                 samples.append(sample)
-    if not samples:
-        return None
-    return score_window(RepWindow(0, start_s, peak_s, end_s, 0.0), samples, None, True)
+    out = []
+    for k, (start_s, peak_s, end_s) in enumerate(windows):
+        inside = [s for s in samples if start_s <= s.t_s <= end_s]
+        out.append(score_window(RepWindow(k + 1, start_s, peak_s, end_s, 0.0), inside, None, True) if inside else None)
+    return out
+
+
+def measure_window(frames: list[np.ndarray], fps: float, start_s: float, peak_s: float, end_s: float, model: Any):  # noqa: ANN201
+    """:func:`measure_windows` for one window of a list of frames at ``fps``."""
+    return measure_windows(((i / fps, f) for i, f in enumerate(frames)), [(start_s, peak_s, end_s)], model)[0]
+
+
+def smile_windows(name: str, limit_s: float | None, model: Any) -> list[tuple[float, float, float]]:
+    """Every smile of a real clip as a (start, peak, end) window in seconds (``coach.chimera.find_smiles``)."""
+    from coach import chimera
+
+    _, observations, fps = tracked_clip(name, limit_s, model)
+    return [(s.start / fps, s.peak / fps, s.end / fps) for s in chimera.find_smiles(observations, fps)]
+
+
+def compare_windows(a: list[Any], b: list[Any], within_pts: float) -> dict[str, Any]:
+    """Two measurements of the same smiles: how many both scored, and how far their symmetries differ."""
+    both = [(x, y) for x, y in zip(a, b, strict=True) if x is not None and y is not None]
+    diffs = [abs(x.symmetry_pct - y.symmetry_pct) for x, y in both if None not in (x.symmetry_pct, y.symmetry_pct)]
+    return {
+        "smiles": len(a),
+        "scored": sum(x is not None for x in a),
+        "scored_other": sum(y is not None for y in b),
+        "scored_both": len(both),
+        "mean_diff_pts": None if not diffs else round(float(np.mean(diffs)), 2),
+        "max_diff_pts": None if not diffs else round(float(np.max(diffs)), 2),
+        f"within_{within_pts:g}_pts": sum(1 for d in diffs if d <= within_pts),
+        "pairs_pct": [[round(x.symmetry_pct, 1), round(y.symmetry_pct, 1)] for x, y in both],
+    }
 
 
 def tracked_clip(name: str, limit_s: float | None, model: Any) -> tuple[list[np.ndarray], list[Any], float]:

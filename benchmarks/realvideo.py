@@ -251,9 +251,12 @@ def measure_windows(
 
     Conversational smiles rarely return to a still rest within a second, so the
     repetition detector is not what is tested here; the measure is. Returns a
-    RepResult per window, or None where no frame of the window was trusted (an abstention).
+    RepResult per window, or None where the engine abstains: no frame of the window was
+    trusted, or the repetition is less sure than the engine's rep gate
+    (``coach.measures.peak.sure_enough``).
     """
     from coach.analysis import Analyzer, sample_of, score_window
+    from coach.measures.peak import sure_enough
     from coach.reps import RepWindow
 
     samples = []
@@ -266,7 +269,8 @@ def measure_windows(
     out = []
     for k, (start_s, peak_s, end_s) in enumerate(windows):
         inside = [s for s in samples if start_s <= s.t_s <= end_s]
-        out.append(score_window(RepWindow(k + 1, start_s, peak_s, end_s, 0.0), inside, None, True) if inside else None)
+        rep = score_window(RepWindow(k + 1, start_s, peak_s, end_s, 0.0), inside, None, True) if inside else None
+        out.append(rep if rep is not None and sure_enough(rep.confidence, "mm") else None)  # the engine's rep gate
     return out
 
 
@@ -296,6 +300,7 @@ def compare_windows(a: list[Any], b: list[Any], within_pts: float) -> dict[str, 
         "max_diff_pts": None if not diffs else round(float(np.max(diffs)), 2),
         f"within_{within_pts:g}_pts": sum(1 for d in diffs if d <= within_pts),
         "pairs_pct": [[round(x.symmetry_pct, 1), round(y.symmetry_pct, 1)] for x, y in both],
+        "pairs_confidence": [[round(x.confidence, 2), round(y.confidence, 2)] for x, y in both],
     }
 
 

@@ -18,7 +18,7 @@ import numpy as np
 from coach.exercise import DEFAULT_SMILE, ExerciseSpec
 from coach.measurer import MIN_CONFIDENCE, NO_FACE, OK, TOO_SMALL, TURNED, UNSURE, FaceMeasurer, FrameMeasures
 from coach.measures.landmark import smile_angle_deg
-from coach.measures.peak import enough_trusted, hold_peak, rep_confidence
+from coach.measures.peak import TOO_UNSURE, enough_trusted, hold_peak, rep_confidence, sure_enough
 from coach.measures.sides import PerSide
 from coach.measures.symmetry import symmetry_pct, weaker_side
 from coach.model import ModelFile
@@ -41,6 +41,7 @@ UNSURE_WORDS = {
     "hidden": "part of your mouth area was hidden or changed too fast to follow",
     "light": "the light changed",
     "edge": "part of your face was outside the picture",
+    "unsteady": "the picture was not steady or sharp enough for a movement this small",
 }
 
 
@@ -281,14 +282,18 @@ class Analyzer:
             # did not: not a repetition.
             return None
         samples = [k.sample for k in inside if k.sample is not None]
+        unit = self.exercise.measure_def.unit
         rep = score_window(
             replace(window, index=len(self.reps) + 1),
             samples,
             self.affected_side,
             self.exercise.measure == "mouth_corner",
             hold=trusted,
-            unit=self.exercise.measure_def.unit,
+            unit=unit,
         )
+        if not sure_enough(rep.confidence, unit):
+            self.unmeasured.append((window.start_s, window.end_s, TOO_UNSURE))
+            return None
         self.reps.append(rep)
         return rep
 

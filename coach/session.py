@@ -21,7 +21,7 @@ import numpy as np
 
 from coach.exercise import ExerciseSpec
 from coach.measurer import CALIBRATING, NO_FACE, OK, TURNED, UNSURE, FaceMeasurer, FrameMeasures
-from coach.measures.peak import enough_trusted, hold_peak, rep_confidence
+from coach.measures.peak import TOO_UNSURE, enough_trusted, hold_peak, rep_confidence, sure_enough
 from coach.measures.sides import PerSide
 from coach.measures.symmetry import symmetry_pct, weaker_side
 from coach.model import ModelFile
@@ -46,6 +46,7 @@ UNMEASURED_WORDS = {
     "hidden": "your mouth area was hidden or changed too fast to follow",
     "light": "the light changed",
     "edge": "part of your face was outside the picture",
+    "unsteady": "the picture was not steady or sharp enough for a movement this small",
     "no_face": "your face was not in view",
 }
 
@@ -448,6 +449,8 @@ class SessionEngine:
         ex = self.exercise
         why = unmeasured_reason(ex, self._rep_start, self._buffer)
         rep = None if why else score_rep(ex, self._step, self._rep, self._rep_start, self._buffer, self.affected_side)
+        if rep is not None and rep.completed and not sure_enough(rep.confidence, rep.unit):
+            rep, why = None, TOO_UNSURE
         if rep is not None:
             self.reps.append(rep)
             self.series.append(rep_series(ex, self._step, self._rep, self._rep_start, self._buffer))

@@ -32,14 +32,16 @@ def _profile(t: float, start: float = 1.0, rise: float = 0.6, hold: float = 2.0,
     return peak * (start + 2 * rise + hold - t) / rise
 
 
-def _frame(t: float, tissue_mm: float | None, landmark_mm: float, reason: str = "moving") -> FrameMeasures:
-    """A symmetric smile frame: trusted (``tissue_mm``) or unsure (None), landmarks always."""
+def _frame(
+    t: float, tissue_mm: float | None, landmark_mm: float, reason: str = "moving", confidence: float = 0.9
+) -> FrameMeasures:
+    """A smile frame, the right side half the left: trusted (``tissue_mm``) or unsure (None), landmarks always."""
     lm = PerSide((landmark_mm, 0.0), (landmark_mm, 0.0))
     if tissue_mm is None:
         return FrameMeasures(t, UNSURE, confidence=0.1, reason=reason, landmark_movement_mm={"mouth_corner": lm})
     move = PerSide((tissue_mm, 0.0), (0.5 * tissue_mm, 0.0))
     return FrameMeasures(
-        t, OK, confidence=0.9, movement_mm={"mouth_corner": move}, landmark_movement_mm={"mouth_corner": lm}
+        t, OK, confidence=confidence, movement_mm={"mouth_corner": move}, landmark_movement_mm={"mouth_corner": lm}
     )
 
 
@@ -179,3 +181,17 @@ def test_how_sure_words_follow_the_rep_calibration_bands():
     from coach.measures.peak import how_sure
 
     assert [how_sure(c) for c in (0.95, 0.8, 0.6, 0.49, 0.0)] == ["sure", "sure", "fairly sure", "unsure", "unsure"]
+
+
+def test_a_rep_too_small_for_its_frames_doubt_is_reported_not_measured():
+    # Every frame just passes the frame gate (about 0.55 mm of expected error), the
+    # movement is small (1.5 mm against 0.75 mm): the symmetry could be 20 points off.
+    frames = [_frame(t, _profile(t, peak=1.5), _profile(t, peak=1.5), confidence=0.32) for t in _times()]
+    an, result = _analyse(frames)
+    assert result.reps == ()
+    assert [r for *_, r in an.unmeasured] == ["unsteady"]
+    assert any("not steady or sharp enough" in w for w in result.warnings), result.warnings
+    # The same movement seen sharply is scored.
+    frames = [_frame(t, _profile(t, peak=1.5), _profile(t, peak=1.5), confidence=0.99) for t in _times()]
+    an, result = _analyse(frames)
+    assert len(result.reps) == 1 and an.unmeasured == []

@@ -270,7 +270,8 @@ def measure_windows(
     for k, (start_s, peak_s, end_s) in enumerate(windows):
         inside = [s for s in samples if start_s <= s.t_s <= end_s]
         rep = score_window(RepWindow(k + 1, start_s, peak_s, end_s, 0.0), inside, None, True) if inside else None
-        out.append(rep if rep is not None and sure_enough(rep.confidence, "mm") else None)  # the engine's rep gate
+        gated = rep is not None and not sure_enough(rep.confidence, "mouth_corner")  # the engine's rep gate
+        out.append(None if gated else rep)
     return out
 
 

@@ -649,7 +649,9 @@ def run_case(case: Case, photo: Photo) -> dict[str, Any]:
             "error_pts": _err(s.landmark_symmetry_pct, truth),
             "rep_errors_pts": [_err(v, truth) for v in lm_reps],
         },
-        "reps_found": len(reps),
+        # Found = scored + seen but not measured (the rep-level gate withholds a number, not the rep).
+        "reps_found": len(reps) + len(result.extra.get("reps_not_measured", [])),
+        "reps_not_measured": len(result.extra.get("reps_not_measured", [])),
         "reps_truth": SCHEDULE.reps,
         "reps_s": [[_r(r.start_s, 2), _r(r.end_s, 2)] for r in reps],
         "frames_scored": result.frames_scored,

@@ -68,7 +68,8 @@ def sample_of(fm: FrameMeasures, exercise: ExerciseSpec) -> _Sample | None:
     point = exercise.measure_def.points[0].name
     if values is None or point not in fm.movement_mm:
         return None
-    return _Sample(fm.t_s, values, fm.movement_mm[point], fm.landmark_movement_mm[point], fm.confidence)
+    confidence = fm.point_confidence.get(point, fm.confidence)
+    return _Sample(fm.t_s, values, fm.movement_mm[point], fm.landmark_movement_mm[point], confidence)
 
 
 @dataclass(frozen=True)
@@ -291,7 +292,7 @@ class Analyzer:
             hold=trusted,
             unit=unit,
         )
-        if not sure_enough(rep.confidence, unit):
+        if not sure_enough(rep.confidence, self.exercise.measure):
             self.unmeasured.append((window.start_s, window.end_s, TOO_UNSURE))
             return None
         self.reps.append(rep)

@@ -43,7 +43,9 @@ class FrameMeasures:
     Attributes:
         t_s: frame time, seconds.
         status: ``"ok"`` or why the frame is not scored (see module constants).
-        confidence: 0–1 trust in the movement numbers (0 when not measured).
+        confidence: 0–1 trust in the movement numbers (0 when not measured): that of
+            the least trustworthy tracked point, which the frame gate uses.
+        point_confidence: point name → the same for that point's two sides alone.
         reason: for an ``"unsure"`` frame, why (``coach.motion.trust``: ``"moving"``,
             ``"hidden"``, ``"light"``, ``"edge"``); otherwise None.
         movement_mm: point name → per side (outward, up) movement since the
@@ -62,6 +64,7 @@ class FrameMeasures:
     t_s: float
     status: str
     confidence: float = 0.0
+    point_confidence: dict[str, float] = field(default_factory=dict)
     reason: str | None = None
     movement_mm: dict[str, PerSide[tuple[float, float]]] = field(default_factory=dict)
     landmark_movement_mm: dict[str, PerSide[tuple[float, float]]] = field(default_factory=dict)
@@ -225,6 +228,7 @@ class FaceMeasurer:
             t_s,
             OK,
             confidence=sample.confidence,
+            point_confidence=dict(sample.point_confidence),
             movement_mm={k: PerSide(v["left"], v["right"]) for k, v in movement.items()},
             landmark_movement_mm=landmark_movement,
             eye_aperture_mm=lmm.eye_aperture_mm(lm_mm),

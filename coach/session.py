@@ -353,7 +353,7 @@ class SessionEngine:
             fm.movement_mm.get(primary) if fm.ok else None,
             fm.eye_narrowing_pct if fm.ok else None,
             mouth,
-            fm.confidence,
+            fm.point_confidence.get(primary, fm.confidence),
             fm.reason,
         )
 
@@ -449,7 +449,7 @@ class SessionEngine:
         ex = self.exercise
         why = unmeasured_reason(ex, self._rep_start, self._buffer)
         rep = None if why else score_rep(ex, self._step, self._rep, self._rep_start, self._buffer, self.affected_side)
-        if rep is not None and rep.completed and not sure_enough(rep.confidence, rep.unit):
+        if rep is not None and rep.completed and not sure_enough(rep.confidence, ex.measure):
             rep, why = None, TOO_UNSURE
         if rep is not None:
             self.reps.append(rep)

@@ -195,3 +195,20 @@ def test_a_rep_too_small_for_its_frames_doubt_is_reported_not_measured():
     frames = [_frame(t, _profile(t, peak=1.5), _profile(t, peak=1.5), confidence=0.99) for t in _times()]
     an, result = _analyse(frames)
     assert len(result.reps) == 1 and an.unmeasured == []
+
+
+def test_a_smiles_confidence_is_its_own_points_not_an_eyelids_beside_it():
+    from coach.analysis import sample_of
+    from exercises import get_exercise
+
+    fm = _frame(1.0, 3.0, 3.0, confidence=0.35)  # the frame's least sure point: an eyelid closing
+    fm = FrameMeasures(
+        fm.t_s,
+        OK,
+        confidence=0.35,
+        point_confidence={"mouth_corner": 0.9, "upper_lid": 0.35},
+        movement_mm=fm.movement_mm,
+        landmark_movement_mm=fm.landmark_movement_mm,
+    )
+    sample = sample_of(fm, get_exercise("smile"))
+    assert sample is not None and sample.confidence == 0.9

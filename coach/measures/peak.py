@@ -26,7 +26,7 @@ MIN_TRUSTED_FRAMES = 3
 ERROR_MEMORY_S = 0.4
 SYMMETRY_DOUBT_PTS = 5.0  # a rep's expected symmetry error at which its confidence is 0.5
 SYMMETRY_FLOOR_PTS = 1.5  # error the frames' own doubts do not show (flow and model limits)
-# A repetition (in millimetres) less sure than this is not given as a number: it is reported
+# A repetition less sure than this is not given as a number: it is reported
 # as not measured, for this reason. On the 3-D virtual patients this halves the repetitions
 # more than 10 points off (14 → 7 of 209) for 3 of 48 moderate ones withheld; on symmetric
 # chimeras of real smiles every number it lets through is within 7 points (docs/real-faces.md).
@@ -109,10 +109,18 @@ def how_sure(confidence: float) -> str:
     return "unsure"
 
 
-def sure_enough(confidence: float, unit: str) -> bool:
+# The measures whose rep confidence has been calibrated against truth (smiles: virtual
+# patients and chimeras of real smiles). Others report their confidence but are not gated
+# on it until it is: the snarl's, for one, reads 0.1 on a virtual patient it measures
+# 6 points off.
+GATED_MEASURES = frozenset({"mouth_corner"})
+
+
+def sure_enough(confidence: float, measure: str) -> bool:
     """Whether a repetition's number may be given (the one rep-level gate, files and sessions).
 
-    Only millimetre measures are gated: their confidence is an expected symmetry error
-    (:func:`rep_confidence`); a per-cent measure's is its frames' mean, already gated.
+    Args:
+        confidence: the rep's :func:`rep_confidence`.
+        measure: the exercise's measure (``ExerciseSpec.measure``); see ``GATED_MEASURES``.
     """
-    return unit != "mm" or confidence >= MIN_REP_CONFIDENCE
+    return measure not in GATED_MEASURES or confidence >= MIN_REP_CONFIDENCE

@@ -122,6 +122,8 @@ class TissueSample:
         trust: the frame's verdict: confidence, expected error and, when doubtful, why.
         rigid: the residual head motion removed, in crop pixels.
         quality: (name, side) → what the confidence is made of.
+        point_confidence: name → the confidence of that point's two sides alone (a
+            smile's rep is not made less sure by an eyelid tracked beside it).
     """
 
     displacement_mm: dict[tuple[str, str], np.ndarray]
@@ -129,6 +131,7 @@ class TissueSample:
     trust: Trust
     rigid: HeadPose3D | AffineCamera
     quality: dict[tuple[str, str], PointQuality] = field(default_factory=dict)
+    point_confidence: dict[str, float] = field(default_factory=dict)
 
 
 class CropGeometry:
@@ -453,8 +456,13 @@ class TissueMotion:
                 rigid_residual_mm=residual_mm,
                 changes_look=tp.changes_look,
             )
-        verdict = judge(quality, (float(raw.mean()) + 1.0) / (self._ref_brightness + 1.0))
-        return TissueSample(disp, verdict.confidence, verdict, rigid, quality)
+        brightness = (float(raw.mean()) + 1.0) / (self._ref_brightness + 1.0)
+        verdict = judge(quality, brightness)
+        by_point = {
+            name: judge({k: q for k, q in quality.items() if k[0] == name}, brightness).confidence
+            for name in dict.fromkeys(tp.name for tp in self.points)
+        }
+        return TissueSample(disp, verdict.confidence, verdict, rigid, quality, by_point)
 
     def _refine(self, cur: np.ndarray, pts: np.ndarray, guess: np.ndarray) -> np.ndarray:
         """Lucas–Kanade at each point, started from the dense flow.

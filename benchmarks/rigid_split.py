@@ -57,7 +57,10 @@ def _split_fits(rows: list[dict[str, Any]]):  # noqa: ANN202
         self._split_half = nearest % 2 == 0  # every other firm landmark (list order interleaves regions)
 
     def measure(self, gray, ff):  # noqa: ANN001, ANN202
+        seen["args"] = None
         sample = orig_measure(self, gray, ff)
+        if seen["args"] is None:
+            return sample  # no 3-D head fit this frame
         p, z, q, centre, distance, scale = seen["args"]
         half = self._split_half
         if len(half) != len(p) or half.sum() < 9 or (~half).sum() < 9:

@@ -41,7 +41,7 @@ UNSURE_WORDS = {
     "hidden": "part of your mouth area was hidden or changed too fast to follow",
     "light": "the light changed",
     "edge": "part of your face was outside the picture",
-    "unsteady": "the picture was not steady or sharp enough for a movement this small",
+    "unsteady": "the picture was not sharp or steady enough to measure it precisely",
 }
 
 
@@ -86,6 +86,7 @@ class _Tick:
     timing: float | None
     sample: _Sample | None
     reason: str | None
+    landmarks: float | None = None  # an unsure frame's landmark reading (its own scale)
 
 
 def landmark_signal(fm: FrameMeasures, exercise: ExerciseSpec) -> float | None:
@@ -206,6 +207,7 @@ class Analyzer:
         self.unmeasured: list[tuple[float, float, str]] = []  # (start s, end s, reason) of reps found, not scored
         self._ticks: deque[_Tick] = deque()
         self._rep_trusted = False  # the movement under way has had a trusted frame
+        self._too_long_seen = 0
         self._rebased_this_rest = True
         self._unsure_since: float | None = None
         self.frames = 0
@@ -257,8 +259,13 @@ class Analyzer:
         if sample is not None:
             self.frames_scored += 1
             value = sample.signal
-        timing = value if value is not None else landmark_signal(fm, self.exercise)
-        self._ticks.append(_Tick(t_s, timing, sample, fm.reason))
+        lm = None if value is not None else landmark_signal(fm, self.exercise)
+        timing = value if value is not None else lm
+        if lm is not None and self.detector.state == ACTIVE and self._rep_trusted:
+            # A doubtful frame inside a movement the measure itself has seen keeps it
+            # going but never ends it: only a trusted frame (or a long gap) does.
+            timing = max(lm, self.detector.off_mm)
+        self._ticks.append(_Tick(t_s, timing, sample, fm.reason, lm))
         was_active = self.detector.state == ACTIVE
         window = self.detector.update(timing, t_s)
         if self.detector.state == ACTIVE:
@@ -271,8 +278,16 @@ class Analyzer:
     def _score(self, window: RepWindow) -> RepResult | None:
         """Score a repetition the detector found, or record why it cannot be."""
         inside = [k for k in self._ticks if window.start_s <= k.t_s <= window.end_s and k.timing is not None]
-        peak = max(k.timing for k in inside)  # type: ignore[type-var]
-        hold = [k for k in inside if k.timing >= PLATEAU_FRACTION * peak]  # type: ignore[operator]
+        # The hold: trusted frames near the trusted peak, doubtful ones near the landmarks'
+        # own peak (the two read on different scales, so neither sets the other's bar).
+        seen = [k.sample.signal for k in inside if k.sample is not None]
+        read = [k.landmarks for k in inside if k.sample is None and k.landmarks is not None]
+        hold = [
+            k
+            for k in inside
+            if (k.sample is not None and k.sample.signal >= PLATEAU_FRACTION * max(seen))
+            or (k.sample is None and k.landmarks is not None and k.landmarks >= PLATEAU_FRACTION * max(read))
+        ]
         trusted = [k.sample for k in hold if k.sample is not None]
         if not enough_trusted(len(trusted), len(hold)):
             why = [k.reason for k in hold if k.sample is None and k.reason]
@@ -299,6 +314,13 @@ class Analyzer:
         return rep
 
     def _maintain(self, value: float | None, t_s: float, fm: FrameMeasures) -> None:
+        if self.detector.too_long > self._too_long_seen and _looks_at_rest(fm):
+            # A "movement" that never came back to rest, and the landmarks say the face is
+            # at rest: the reference no longer fits the face. Start afresh from here.
+            self._too_long_seen = self.detector.too_long
+            if self.measurer.rebaseline():
+                self._rebased_this_rest = True
+                return
         active = self.detector.state == ACTIVE
         if active and self._rep_trusted:
             self._rebased_this_rest = False
@@ -347,8 +369,8 @@ class Analyzer:
                 warnings.append("The face was too small in the picture to measure; sit closer to the camera.")
             if self.detector.too_long:
                 warnings.append(
-                    f"{self.detector.too_long} time(s) the face did not return to rest for over "
-                    f"{self.detector.max_active_s:.0f} s; a repetition is a movement and a return to rest."
+                    f"For over {self.detector.max_active_s:.0f} s the face did not seem to return to rest "
+                    f"({self.detector.too_long} time(s)); that stretch was not counted as a repetition."
                 )
             if self.detector.abandoned:
                 warnings.append(

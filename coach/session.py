@@ -46,7 +46,7 @@ UNMEASURED_WORDS = {
     "hidden": "your mouth area was hidden or changed too fast to follow",
     "light": "the light changed",
     "edge": "part of your face was outside the picture",
-    "unsteady": "the picture was not steady or sharp enough for a movement this small",
+    "unsteady": "the picture was not sharp or steady enough to measure it precisely",
     "no_face": "your face was not in view",
 }
 

@@ -190,7 +190,7 @@ def test_a_rep_too_small_for_its_frames_doubt_is_reported_not_measured():
     an, result = _analyse(frames)
     assert result.reps == ()
     assert [r for *_, r in an.unmeasured] == ["unsteady"]
-    assert any("not steady or sharp enough" in w for w in result.warnings), result.warnings
+    assert any("not sharp or steady enough" in w for w in result.warnings), result.warnings
     # The same movement seen sharply is scored.
     frames = [_frame(t, _profile(t, peak=1.5), _profile(t, peak=1.5), confidence=0.99) for t in _times()]
     an, result = _analyse(frames)
@@ -212,3 +212,19 @@ def test_a_smiles_confidence_is_its_own_points_not_an_eyelids_beside_it():
     )
     sample = sample_of(fm, get_exercise("smile"))
     assert sample is not None and sample.confidence == 0.9
+
+
+@pytest.mark.parametrize("landmark_scale", [0.1, 1.3, 2.0])
+def test_one_doubtful_frame_neither_splits_nor_loses_a_clean_rep(landmark_scale):
+    # The landmarks read on their own scale: lower (they could end the rep) or higher
+    # (they could take over the hold) than the measure. One doubtful frame mid-hold must
+    # do neither.
+    frames = [
+        _frame(t, None, landmark_scale * _profile(t))
+        if abs(t - 2.5) < 0.5 / FPS
+        else _frame(t, _profile(t), _profile(t))
+        for t in _times()
+    ]
+    an, result = _analyse(frames)
+    assert len(result.reps) == 1 and an.unmeasured == [], (result.reps, an.unmeasured)
+    assert result.reps[0].symmetry_pct == pytest.approx(50.0, abs=0.5)

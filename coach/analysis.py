@@ -68,8 +68,7 @@ def sample_of(fm: FrameMeasures, exercise: ExerciseSpec) -> _Sample | None:
     point = exercise.measure_def.points[0].name
     if values is None or point not in fm.movement_mm:
         return None
-    confidence = fm.point_confidence.get(point, fm.confidence)
-    return _Sample(fm.t_s, values, fm.movement_mm[point], fm.landmark_movement_mm[point], confidence)
+    return _Sample(fm.t_s, values, fm.movement_mm[point], fm.landmark_movement_mm[point], fm.confidence_of(point))
 
 
 @dataclass(frozen=True)
@@ -322,10 +321,12 @@ class Analyzer:
                 self._rebased_this_rest = True
                 return
         active = self.detector.state == ACTIVE
-        if active and self._rep_trusted:
-            self._rebased_this_rest = False
-            return
-        if self._unsure_since is not None and t_s - self._unsure_since >= RECOVER_AFTER_S and _looks_at_rest(fm):
+        if (
+            not (active and self._rep_trusted)
+            and self._unsure_since is not None
+            and t_s - self._unsure_since >= RECOVER_AFTER_S
+            and _looks_at_rest(fm)
+        ):
             # The reference no longer matches the face (it drifted, turned, or the light
             # changed) and every frame is doubtful: with no trusted value, rest can never
             # be seen in the measure itself, so the landmarks say when to start afresh.

@@ -82,6 +82,10 @@ class FrameMeasures:
     def ok(self) -> bool:
         return self.status == OK
 
+    def confidence_of(self, point: str) -> float:
+        """The confidence of one measured point's two sides (the frame's when not known apart)."""
+        return self.point_confidence.get(point, self.confidence)
+
     def excursion_mm(self, point: str = "mouth_corner", landmarks: bool = False) -> PerSide[float] | None:
         """Magnitude of a point's movement per side, mm; ``None`` when not measured."""
         src = self.landmark_movement_mm if landmarks else self.movement_mm

@@ -105,10 +105,8 @@ class RepDetector:
         if value >= self.off_mm:
             if t_s - self._start > self.max_active_s:
                 # Never back to rest: not a repetition. Counting starts again at the next rest.
-                self.state = REST
                 self.too_long += 1
-                self._last_low_t = None
-                self.rest_since = None
+                self.cancel()
             return None
         self.state = REST
         self._last_low_t = t_s

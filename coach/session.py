@@ -353,7 +353,7 @@ class SessionEngine:
             fm.movement_mm.get(primary) if fm.ok else None,
             fm.eye_narrowing_pct if fm.ok else None,
             mouth,
-            fm.point_confidence.get(primary, fm.confidence),
+            fm.confidence_of(primary),
             fm.reason,
         )
 

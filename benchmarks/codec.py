@@ -7,7 +7,8 @@ each frame with VP8 and the server decodes it. This benchmark puts the same
 codec (libvpx, real-time settings) between the virtual patient and the camera
 page's own callback (``ui.live_run.camera_callback``), every frame in order,
 and compares each rep's symmetry with the truth (the left side moves half as
-much: 50 %). Conditions:
+much: 50 %) and with ``analyze`` on the frames as rendered (what the CI's live check
+compares with). Conditions:
 
 - the face still, or swaying gently as people do (±1° tilt, ±1 % size, ±3 px);
 - no codec (the frames as rendered), VP8, and VP8 with its temporal noise
@@ -70,6 +71,7 @@ def run(sway: bool, codec: str, reps: int, kbps: int, model: Any, folder: str) -
     import av
 
     from benchmarks.live import Clinic
+    from coach.analysis import Analyzer
     from coach.phantom import HeadMotion, PhantomRenderer
     from exercises import get_exercise
     from ui.live_run import RunSlot, camera_callback, quick_plan, virtual_patient
@@ -84,9 +86,12 @@ def run(sway: bool, codec: str, reps: int, kbps: int, model: Any, folder: str) -
     slot.factory = lambda: clinic.run(plan, model)
     callback = camera_callback(slot)
     coder = None if codec == "none" else Codec(spec.size_wh, kbps, denoise=codec == "vp8+denoise")
+    # ``python -m coach analyze`` on the frames as rendered: what the live reps are checked against.
+    offline = Analyzer(get_exercise("smile"), "left", model=model)
     shown = 0
     for i in range(spec.n_frames):
         rgb = renderer.frame(i)
+        offline.update(rgb, i / FPS)
         for out in [rgb] if coder is None else coder(rgb, i):
             vf = av.VideoFrame.from_ndarray(out, format="rgb24")
             vf.pts, vf.time_base = shown, Fraction(1, FPS)
@@ -97,11 +102,23 @@ def run(sway: bool, codec: str, reps: int, kbps: int, model: Any, folder: str) -
     sym = [None if r.symmetry_pct is None else round(r.symmetry_pct, 1) for r in run_.snapshot().reps]
     slot.stop()
     clinic.store.close()
+    analyzed = offline.result("<frames>", FPS, spec.n_frames / FPS, [])
+    offline.close()
+    ref = [None if r.symmetry_pct is None else round(r.symmetry_pct, 1) for r in analyzed.reps]
     errors = [s - TRUTH_PCT for s in sym if s is not None]
+    vs_analyze = (
+        [round(a - b, 1) for a, b in zip(sym, ref, strict=True) if a is not None and b is not None]
+        if len(ref) == len(sym)
+        else []
+    )
     return {
         "head": "sway" if sway else "still",
         "codec": codec,
         "reps_symmetry_pct": sym,
+        "analyze_symmetry_pct": ref,
+        "live_minus_analyze_pts": vs_analyze,
+        "live_minus_analyze_sd": round(statistics.pstdev(vs_analyze), 2) if len(vs_analyze) > 1 else None,
+        "reps_within_3_of_analyze": sum(abs(d) <= 3 for d in vs_analyze),
         "mean_error_pts": round(statistics.fmean(errors), 2) if errors else None,
         "mean_abs_error_pts": round(statistics.fmean(abs(e) for e in errors), 2) if errors else None,
         "largest_error_pts": round(max(errors, key=abs), 1) if errors else None,
@@ -120,7 +137,10 @@ def main(argv: list[str] | None = None) -> int:
     model = resolve_model()
     rows = []
     print(f"virtual patient, smile ×{args.reps}, left side {TRUTH_PCT:g} % of the right; VP8 at {args.kbps} kbit/s")
-    print(f"{'head':<6} {'codec':<12} {'mean err':>9} {'mean |err|':>11} {'largest':>8}   reps (symmetry %)")
+    print(
+        f"{'head':<6} {'codec':<12} {'mean err':>9} {'mean |err|':>11} {'largest':>8} {'live-analyze SD':>16}"
+        f" {'within 3':>9}   reps (symmetry %)"
+    )
     with tempfile.TemporaryDirectory() as folder:
         for k, (sway, codec) in enumerate((s, c) for s in (False, True) for c in ("none", "vp8", "vp8+denoise")):
             sub = Path(folder) / str(k)
@@ -129,9 +149,11 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(r)
             cols = ("mean_error_pts", "mean_abs_error_pts", "largest_error_pts")
             cells = ["–" if r[c] is None else f"{r[c]:+.2f}" for c in cols]
+            sd = "–" if r["live_minus_analyze_sd"] is None else f"{r['live_minus_analyze_sd']:.2f}"
+            within = f"{r['reps_within_3_of_analyze']}/{len(r['live_minus_analyze_pts'])}"
             print(
-                f"{r['head']:<6} {r['codec']:<12} {cells[0]:>9} {cells[1].lstrip('+'):>11} {cells[2]:>8}"
-                f"   {r['reps_symmetry_pct']}",
+                f"{r['head']:<6} {r['codec']:<12} {cells[0]:>9} {cells[1].lstrip('+'):>11} {cells[2]:>8} {sd:>16}"
+                f" {within:>9}   {r['reps_symmetry_pct']}",
                 flush=True,
             )
     fig = {

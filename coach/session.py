@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from coach.exercise import ExerciseSpec
-from coach.measurer import CALIBRATING, NO_FACE, OK, TURNED, UNSURE, FaceMeasurer, FrameMeasures
+from coach.measurer import CALIBRATING, NO_FACE, OK, TURNED, UNSURE, FaceMeasurer, FrameMeasures, reference_frames_for
 from coach.measures.peak import TOO_UNSURE, enough_trusted, hold_peak, rep_confidence, sure_enough
 from coach.measures.sides import PerSide
 from coach.measures.symmetry import symmetry_pct, weaker_side
@@ -307,7 +307,7 @@ class SessionEngine:
 
     def _new_measurer(self) -> FaceMeasurer:
         ex = self.exercise
-        return FaceMeasurer(ex.points, ex.rigid)
+        return FaceMeasurer(ex.points, ex.rigid, reference_frames=reference_frames_for(ex.measure))
 
     # -- the frame loop ---------------------------------------------------------
     def update(

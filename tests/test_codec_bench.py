@@ -27,7 +27,7 @@ def test_vp8_round_trip_gives_back_every_frame_close_to_the_original(denoise):
         assert 10 * np.log10(255**2 / mse) > 30  # a compressed copy, not another picture
 
 
-def test_a_condition_scores_its_reps_against_the_truth(tmp_path):
+def test_a_condition_scores_its_reps_against_the_truth_and_analyze(tmp_path):
     from coach.model import resolve_model
 
     row = codec.run(sway=True, codec="vp8", reps=1, kbps=1200, model=resolve_model(), folder=str(tmp_path))
@@ -35,3 +35,7 @@ def test_a_condition_scores_its_reps_against_the_truth(tmp_path):
     (sym,) = row["reps_symmetry_pct"]
     assert sym is not None and 0 < sym < 100
     assert row["mean_error_pts"] == pytest.approx(sym - codec.TRUTH_PCT, abs=0.051)
+    # and against analyze on the frames before the codec, rep by rep
+    (offline,) = row["analyze_symmetry_pct"]
+    assert offline is not None and 0 < offline < 100
+    assert row["live_minus_analyze_pts"] == [pytest.approx(sym - offline, abs=0.11)]

@@ -315,3 +315,15 @@ def test_per_side_rejects_unknown_sides(side):
 def test_other_side():
     assert other_side("left") == "right"
     assert other_side("right") == "left"
+
+
+def test_the_reference_averages_half_a_second_of_rest_except_for_the_eyelids():
+    from coach.measurer import FaceMeasurer, reference_frames_for
+    from exercises import load_library
+
+    for ex in load_library().values():
+        expected = 5 if ex.measure == "eye_closure" else 15
+        assert reference_frames_for(ex.measure) == expected, ex.id
+    assert FaceMeasurer()._recent_frames.maxlen == 15
+    with pytest.raises(ValueError, match="reference_frames"):
+        FaceMeasurer(reference_frames=0)

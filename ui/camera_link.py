@@ -6,26 +6,29 @@ With its defaults for a camera, two things blur the small movements the coach me
 * The bit rate starts at 300 kbit/s and climbs for about ten seconds. The picture is at
   its worst just as the face appears and the resting baseline is taken, so the first
   smile was read on a different picture from the later ones.
-* A temporal noise filter in the encoder blends each frame with the last one. On a face
-  that sways a little, as every real face does, it smears the mouth corners: a rep could
-  read 5 to 9 points off (``python -m benchmarks.codec``).
+* A temporal noise filter in the encoder (libvpx's "noise sensitivity", on by default
+  for camera video) blends each frame with the last one. On a face that sways a little,
+  as every real face does, it smears the mouth corners: with the same codec in
+  ``python -m benchmarks.codec``, live minus ``analyze`` had an SD of 4.3 points on a
+  swaying face with the filter and 2.0 without it.
 
-Two settings, both standard WebRTC, address this:
+So, unless ``FACECOACH_CAMERA_TUNING=0``:
 
 * The coach's answer asks for 1.5 to 3 Mbit/s from the first frame
-  (``x-google-min/start/max-bitrate`` on VP8). The coach runs on the patient's own
-  computer, so the link is local and the bit rate costs nothing.
-* The camera track is marked ``contentHint = "detail"``: the browser then turns the noise
-  filter off and keeps the full picture size, dropping frames rather than detail when
-  it is short of bandwidth. The coach drops frames anyway (it always reads the newest).
+  (``x-google-min/start/max-bitrate`` on VP8). The coach runs close to the patient (on
+  their computer, or a clinic's server), so the bit rate is affordable.
+* Chromium browsers are asked for the camera without the encoder's noise filter: the
+  page's camera request (width, height, frame rate, device) is made in Chromium's older
+  constraint form, which alone carries ``googNoiseReduction: false``. Any other request,
+  a browser that refuses it, or another browser gets the request unchanged. Firefox and
+  Safari keep their own encoders' settings.
 
-They are off unless ``FACECOACH_CAMERA_TUNING=1``. Measured end to end
-(``python -m benchmarks.browser``, ``benchmarks/results/browser.json``), they helped the
-swaying face (live minus ``analyze``: SD 3.0 -> 1.3 points, no rep more than 5 off instead
-of 3 of 12) but read the still face lower (mean -0.9 instead of 0.0, SD 2.4 instead of 2.1,
-2 reps of 30 more than 5 off instead of none). The "detail" mode is made for screens, and
-seems to leave a small movement on an unmoving face unencoded for longer. Until a setting
-helps both, the browser's defaults stay.
+An earlier version marked the track ``contentHint = "detail"`` to drop the filter; WebRTC
+then encodes the camera as a screen share (its sender takes "detail" and "text" for
+screen content), which left a small movement on a still face unencoded for longer and read
+the still face lower. It is no longer used.
+
+Measured end to end with ``python -m benchmarks.browser`` (``benchmarks/results/browser.json``).
 """
 
 from __future__ import annotations
@@ -54,8 +57,8 @@ TUNING_ENV = "FACECOACH_CAMERA_TUNING"
 
 
 def enabled() -> bool:
-    """True only with ``FACECOACH_CAMERA_TUNING=1``: off by default, see the module's note."""
-    return os.environ.get(TUNING_ENV) == "1"
+    """True unless ``FACECOACH_CAMERA_TUNING=0`` (the browser's own camera settings, for comparison)."""
+    return os.environ.get(TUNING_ENV, "1") != "0"
 
 
 LOCAL_LINK = Bitrate()  # the coach runs on the patient's own computer
@@ -111,28 +114,63 @@ def install(bitrate: Bitrate = LOCAL_LINK) -> None:
 # Runs in a zero-height component frame of the coach page. Streamlit's component frames
 # share the page's origin, so it can reach the camera component's frame and wrap its
 # getUserMedia before START is pressed; a frame that reloads is wrapped again.
-# On the frame's mediaDevices, ``facecoachDetail`` says it is wrapped and ``facecoachHinted``
-# counts the camera tracks marked (the browser test reads both).
-DETAIL_HINT_HTML = """<script>
+# On the camera frame's mediaDevices, ``facecoachWrapped`` says it is wrapped,
+# ``facecoachQuiet`` counts the cameras opened without the noise filter, and
+# ``facecoachQuietError`` keeps why the last such request fell back (the browser test reads them).
+NO_NOISE_FILTER_HTML = """<script>
 (function () {
   const page = window.parent.document;
   function wrap(win) {
     try {
       const devices = win && win.navigator && win.navigator.mediaDevices;
-      if (!devices || devices.facecoachDetail) return;
+      if (!devices || devices.facecoachWrapped) return;
+      if (!/Chrome\\//.test(win.navigator.userAgent)) return;  // the constraint is Chromium's
       // Built in the camera frame's own realm, so it keeps working if this frame goes.
       devices.getUserMedia = new win.Function("getUserMedia", "devices", `
-        return async function (constraints) {
-          const stream = await getUserMedia(constraints);
-          for (const track of stream.getVideoTracks()) {
-            if ("contentHint" in track) {
-              track.contentHint = "detail";
-              devices.facecoachHinted = (devices.facecoachHinted || 0) + 1;
+        // The request in Chromium's older form, or null if it holds anything else.
+        function older(video) {
+          if (!video || typeof video !== "object" || Array.isArray(video)) return null;
+          const mandatory = {googNoiseReduction: false};
+          const optional = [];
+          const names = {width: "Width", height: "Height", frameRate: "FrameRate"};
+          for (const [key, value] of Object.entries(video)) {
+            const given = value !== null && typeof value === "object";
+            if (key === "deviceId") {
+              const id = given ? (value.exact !== undefined ? value.exact : value.ideal) : value;
+              if (typeof id !== "string") return null;
+              if (given && value.exact === undefined) optional.push({sourceId: id});
+              else mandatory.sourceId = id;
+            } else if (key in names) {
+              const exact = given && value.exact !== undefined;
+              const n = !given ? value : exact ? value.exact : value.ideal;
+              if (typeof n !== "number" || Object.keys(given ? value : {}).length > 1) return null;
+              if (exact) {
+                mandatory["min" + names[key]] = n;
+                mandatory["max" + names[key]] = n;
+              } else {
+                optional.push({["min" + names[key]]: n}, {["max" + names[key]]: n});
+              }
+            } else {
+              return null;
             }
           }
-          return stream;
+          return {mandatory: mandatory, optional: optional};
+        }
+        return async function (constraints) {
+          const video = constraints && !constraints.audio ? older(constraints.video) : null;
+          if (video) {
+            try {
+              const stream = await getUserMedia({video: video});
+              devices.facecoachQuiet = (devices.facecoachQuiet || 0) + 1;
+              return stream;
+            } catch (e) {
+              devices.facecoachQuietError = String(e);
+            }
+          }
+          return getUserMedia(constraints);
         };`)(devices.getUserMedia.bind(devices), devices);
-      devices.facecoachDetail = true;
+      devices.facecoachQuiet = 0;
+      devices.facecoachWrapped = true;
     } catch (e) { /* a frame from another origin: not the camera's */ }
   }
   function scan() {

@@ -144,8 +144,9 @@ CAMERA_KEY = "coach-camera"
 def _camera(callback):
     """The browser's camera, through streamlit-webrtc, processed by ``callback`` on a worker thread.
 
-    With ``FACECOACH_CAMERA_TUNING=1`` the browser is asked for a detailed picture at a steady
-    bit rate from the first frame (``ui/camera_link.py``; off by default, see there).
+    The browser is asked for a steady bit rate from the first frame and, in Chromium, for the
+    camera without its encoder's noise filter (``ui/camera_link.py``; ``FACECOACH_CAMERA_TUNING=0``
+    leaves the browser's own settings).
 
     streamlit-webrtc 0.79 resets (stops) a playing stream when Streamlit's run counter
     moved by 2 or more since the component last rendered ("the user left the page").
@@ -158,10 +159,9 @@ def _camera(callback):
     """
     from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-    # Off by default: it helps a swaying face and hurts a still one (ui/camera_link.py).
     if camera_link.enabled():
         camera_link.install()
-        components.html(camera_link.DETAIL_HINT_HTML, height=0)
+        components.html(camera_link.NO_NOISE_FILTER_HTML, height=0)
     ctx = st.session_state.get(CAMERA_KEY)
     if ctx is not None and hasattr(ctx, "_last_rendered_run_count"):
         ctx._last_rendered_run_count = None  # pinned streamlit-webrtc==0.79.0; see above

@@ -10,7 +10,7 @@ from aiortc import RTCPeerConnection
 
 from ui.camera_link import Bitrate, install, with_bitrate
 
-BITRATE = "x-google-min-bitrate=1500;x-google-start-bitrate=2000;x-google-max-bitrate=3000"
+BITRATE = "x-google-min-bitrate=300;x-google-start-bitrate=2000;x-google-max-bitrate=3000"
 
 
 @pytest.mark.parametrize(

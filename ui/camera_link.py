@@ -9,19 +9,21 @@ With its defaults for a camera, two things blur the small movements the coach me
 * A temporal noise filter in the encoder (libvpx's "noise sensitivity", on by default
   for camera video) blends each frame with the last one. On a face that sways a little,
   as every real face does, it smears the mouth corners: with the same codec in
-  ``python -m benchmarks.codec``, live minus ``analyze`` had an SD of 4.3 points on a
-  swaying face with the filter and 2.0 without it.
+  ``python -m benchmarks.codec``, live minus ``analyze`` had an SD of 2.25 points on a
+  swaying face with the filter and 1.33 without it (largest 6.6 and 3.2).
 
 So, unless ``FACECOACH_CAMERA_TUNING=0``:
 
-* The coach's answer asks for 1.5 to 3 Mbit/s from the first frame
-  (``x-google-min/start/max-bitrate`` on VP8). The coach runs close to the patient (on
-  their computer, or a clinic's server), so the bit rate is affordable.
+* The coach's answer asks VP8 to start at 2 Mbit/s (``x-google-start-bitrate``; up to 3,
+  and down to 300 kbit/s if the link needs it: a weak home upload should get a blurrier
+  picture, not a frozen one).
 * Chromium browsers are asked for the camera without the encoder's noise filter: the
   page's camera request (width, height, frame rate, device) is made in Chromium's older
   constraint form, which alone carries ``googNoiseReduction: false``. Any other request,
-  a browser that refuses it, or another browser gets the request unchanged. Firefox and
-  Safari keep their own encoders' settings.
+  a browser that refuses it, a camera that does not match it, or another browser gets the
+  request unchanged; a person who says no is not asked twice. Firefox and Safari keep
+  their own encoders' settings. Whether the filter is then off cannot be read from the
+  page; the measurements show it.
 
 An earlier version marked the track ``contentHint = "detail"`` to drop the filter; WebRTC
 then encodes the camera as a screen share (its sender takes "detail" and "text" for
@@ -41,7 +43,7 @@ from typing import NamedTuple
 class Bitrate(NamedTuple):
     """What the coach asks the browser's VP8 encoder for, kbit/s."""
 
-    min_kbps: int = 1500
+    min_kbps: int = 300
     start_kbps: int = 2000
     max_kbps: int = 3000
 
@@ -61,7 +63,9 @@ def enabled() -> bool:
     return os.environ.get(TUNING_ENV, "1") != "0"
 
 
-LOCAL_LINK = Bitrate()  # the coach runs on the patient's own computer
+# Start high (2 Mbit/s) so the resting baseline is taken on a good picture, but let a weak
+# home upload fall back to 300 kbit/s rather than freeze the video.
+LOCAL_LINK = Bitrate()
 _VP8_RTPMAP = re.compile(r"a=rtpmap:(\d+) VP8/90000")
 _FMTP = re.compile(r"a=fmtp:(\d+) ")
 
@@ -117,17 +121,9 @@ def install(bitrate: Bitrate = LOCAL_LINK) -> None:
 # On the camera frame's mediaDevices, ``facecoachWrapped`` says it is wrapped,
 # ``facecoachQuiet`` counts the cameras opened without the noise filter, and
 # ``facecoachQuietError`` keeps why the last such request fell back (the browser test reads them).
-NO_NOISE_FILTER_HTML = """<script>
-(function () {
-  const page = window.parent.document;
-  function wrap(win) {
-    try {
-      const devices = win && win.navigator && win.navigator.mediaDevices;
-      if (!devices || devices.facecoachWrapped) return;
-      if (!/Chrome\\//.test(win.navigator.userAgent)) return;  // the constraint is Chromium's
-      // Built in the camera frame's own realm, so it keeps working if this frame goes.
-      devices.getUserMedia = new win.Function("getUserMedia", "devices", `
-        // The request in Chromium's older form, or null if it holds anything else.
+# The body of ``function (getUserMedia, devices)`` returning the wrapped getUserMedia (also
+# run on its own by the browser tests). It is placed in a JS template literal: no backticks.
+WRAP_GET_USER_MEDIA_JS = """        // The request in Chromium's older form, or null if it holds anything else.
         function older(video) {
           if (!video || typeof video !== "object" || Array.isArray(video)) return null;
           const mandatory = {googNoiseReduction: false};
@@ -156,19 +152,56 @@ NO_NOISE_FILTER_HTML = """<script>
           }
           return {mandatory: mandatory, optional: optional};
         }
+        // Did the browser honour the older form? (One that skips names it does not know
+        // would open any camera at any size without an error.)
+        function matches(track, video) {
+          const got = track.getSettings ? track.getSettings() : {};
+          const want = Object.assign({}, video.mandatory);
+          for (const entry of video.optional) Object.assign(want, entry);
+          if (want.sourceId !== undefined && got.deviceId !== undefined && got.deviceId !== want.sourceId) return false;
+          for (const [min, max, key] of [["minWidth", "maxWidth", "width"], ["minHeight", "maxHeight", "height"]]) {
+            if (want[min] !== undefined && got[key] !== undefined && got[key] !== want[min]) return false;
+          }
+          return true;
+        }
         return async function (constraints) {
           const video = constraints && !constraints.audio ? older(constraints.video) : null;
           if (video) {
+            let stream;
             try {
-              const stream = await getUserMedia({video: video});
-              devices.facecoachQuiet = (devices.facecoachQuiet || 0) + 1;
-              return stream;
+              stream = await getUserMedia({video: video});
             } catch (e) {
+              // The person said no, or the page may not ask: never ask a second time.
+              if (e && (e.name === "NotAllowedError" || e.name === "SecurityError" || e.name === "AbortError")) throw e;
               devices.facecoachQuietError = String(e);
+            }
+            if (stream) {
+              const track = stream.getVideoTracks()[0];
+              if (track && matches(track, video)) {
+                devices.facecoachQuiet = (devices.facecoachQuiet || 0) + 1;
+                return stream;
+              }
+              devices.facecoachQuietError = "the camera opened did not match the request";
+              for (const t of stream.getTracks()) t.stop();
             }
           }
           return getUserMedia(constraints);
-        };`)(devices.getUserMedia.bind(devices), devices);
+        };
+"""
+
+NO_NOISE_FILTER_HTML = ("""<script>
+(function () {
+  const page = window.parent.document;
+  function wrap(win) {
+    try {
+      const devices = win && win.navigator && win.navigator.mediaDevices;
+      if (!devices || devices.facecoachWrapped) return;
+      if (!/Chrome\\//.test(win.navigator.userAgent)) return;  // the constraint is Chromium's
+      // Built in the camera frame's own realm, so it keeps working if this frame goes.
+      devices.getUserMedia = new win.Function("getUserMedia", "devices", `
+"""
+    + WRAP_GET_USER_MEDIA_JS
+    + """`)(devices.getUserMedia.bind(devices), devices);
       devices.facecoachQuiet = 0;
       devices.facecoachWrapped = true;
     } catch (e) { /* a frame from another origin: not the camera's */ }
@@ -185,4 +218,4 @@ NO_NOISE_FILTER_HTML = """<script>
   scan();
   new MutationObserver(scan).observe(page.body, {childList: true, subtree: true});
 })();
-</script>"""
+</script>""")

@@ -76,8 +76,8 @@ def database(request, tmp_path) -> tuple[str, str]:
 
 
 # Both stores with the still face. The swaying face is for ``python -m benchmarks.browser``
-# (FACECOACH_E2E_SWAY=1), not CI: through the browser's default encoding 3 of its 12 reps
-# read more than 5 points from analyze's (benchmarks/results/browser.json).
+# (FACECOACH_E2E_SWAY=1), not CI: it reads about a point lower live than in analyze, and
+# people sway more than it does (benchmarks/results/browser.json, docs/real-faces.md).
 CASES = [("still", "sqlite"), ("still", "postgresql")]
 if os.environ.get("FACECOACH_E2E_SWAY") == "1":
     CASES.append(("swaying", "sqlite"))

@@ -178,7 +178,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if c["estimate"] is not None:
             print(
                 f"CI check ({CI_REPS} still-face reps within {CI_TOLERANCE_PTS:g}): fails a correct build "
-                f"1 in {1 / max(c['estimate'], 1e-12):,.0f} (SD's 90 % upper bound: 1 in {1 / max(c['upper'], 1e-12):,.0f})"
+                f"1 in {1 / max(c['estimate'], 1e-12):,.0f} "
+                f"(SD's 90 % upper bound: 1 in {1 / max(c['upper'], 1e-12):,.0f})"
             )
     for head in sorted({r.get("head", "still") for r in new}):
         sessions = [r for r in new if r.get("head", "still") == head]

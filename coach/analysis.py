@@ -16,7 +16,17 @@ from pathlib import Path
 import numpy as np
 
 from coach.exercise import DEFAULT_SMILE, ExerciseSpec
-from coach.measurer import MIN_CONFIDENCE, NO_FACE, OK, TOO_SMALL, TURNED, UNSURE, FaceMeasurer, FrameMeasures, reference_frames_for
+from coach.measurer import (
+    MIN_CONFIDENCE,
+    NO_FACE,
+    OK,
+    TOO_SMALL,
+    TURNED,
+    UNSURE,
+    FaceMeasurer,
+    FrameMeasures,
+    reference_frames_for,
+)
 from coach.measures.landmark import smile_angle_deg
 from coach.measures.peak import TOO_UNSURE, enough_trusted, hold_peak, rep_confidence, sure_enough
 from coach.measures.sides import PerSide

@@ -189,7 +189,8 @@ WRAP_GET_USER_MEDIA_JS = """        // The request in Chromium's older form, or 
         };
 """
 
-NO_NOISE_FILTER_HTML = ("""<script>
+NO_NOISE_FILTER_HTML = (
+    """<script>
 (function () {
   const page = window.parent.document;
   function wrap(win) {
@@ -218,4 +219,5 @@ NO_NOISE_FILTER_HTML = ("""<script>
   scan();
   new MutationObserver(scan).observe(page.body, {childList: true, subtree: true});
 })();
-</script>""")
+</script>"""
+)

@@ -36,7 +36,9 @@ def page(tmp_path_factory):
             lambda route: route.fulfill(body="<html><body></body></html>", content_type="text/html"),
         )
         pg.goto("http://localhost/")
-        pg.evaluate("body => { window.makeWrapper = new Function('getUserMedia', 'devices', body); }", WRAP_GET_USER_MEDIA_JS)
+        pg.evaluate(
+            "body => { window.makeWrapper = new Function('getUserMedia', 'devices', body); }", WRAP_GET_USER_MEDIA_JS
+        )
         yield pg
 
 
@@ -49,7 +51,10 @@ def test_chromium_opens_the_camera_in_the_older_form_at_the_size_asked(page):
             const stream = await gum({video: {width: 640, height: 480}, audio: false});
             const s = stream.getVideoTracks()[0].getSettings();
             stream.getTracks().forEach(t => t.stop());
-            return {quiet: devices.facecoachQuiet, error: devices.facecoachQuietError || null, width: s.width, height: s.height};
+            return {
+                quiet: devices.facecoachQuiet, error: devices.facecoachQuietError || null,
+                width: s.width, height: s.height,
+            };
         }"""
     )
     assert got == {"quiet": 1, "error": None, "width": 640, "height": 480}
@@ -65,16 +70,25 @@ STAND_INS = """async (kind) => {
         refused: async c => { calls.push(c); const e = new Error("no"); e.name = "NotAllowedError"; throw e; },
         overconstrained: async c => {
             calls.push(c);
-            if (c.video.mandatory) { const e = new Error("no such size"); e.name = "OverconstrainedError"; throw e; }
+            if (c.video.mandatory) {
+                const e = new Error("no such size");
+                e.name = "OverconstrainedError";
+                throw e;
+            }
             return stream({width: 640, height: 480});
         },
         other_request: async c => { calls.push(c); return stream({}); },
     }[kind];
     const gum = window.makeWrapper(stand, devices);
-    const ask = kind === "other_request" ? {video: {facingMode: "user"}} : {video: {width: 640, height: 480, deviceId: {exact: "cam"}}, audio: false};
+    const ask = kind === "other_request"
+        ? {video: {facingMode: "user"}}
+        : {video: {width: 640, height: 480, deviceId: {exact: "cam"}}, audio: false};
     let error = null;
     try { await gum(ask); } catch (e) { error = e.name; }
-    return {calls: JSON.parse(JSON.stringify(calls)), quiet: devices.facecoachQuiet || 0, error: error, why: devices.facecoachQuietError || null};
+    return {
+        calls: JSON.parse(JSON.stringify(calls)), quiet: devices.facecoachQuiet || 0,
+        error: error, why: devices.facecoachQuietError || null,
+    };
 }"""
 
 

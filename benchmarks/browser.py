@@ -83,15 +83,21 @@ def ci_failure_chance(diffs: list[float], reps: int = CI_REPS, tol: float = CI_T
     }
 
 
+def _scored_pairs(sessions: list[dict[str, Any]]) -> list[tuple[float, float]]:
+    """(live, analyze) symmetry of every rep both scored, in ``sessions`` (the test's records)."""
+    return [
+        (live, offline)
+        for s in sessions
+        for live, offline in zip(s["live_symmetry_pct"], s["analyze_symmetry_pct"], strict=True)
+        if live is not None and offline is not None
+    ]
+
+
 def summarise(sessions: list[dict[str, Any]], truth_pct: float = TRUTH_PCT) -> dict[str, Any]:
     """Live-minus-analyze and live-minus-truth figures of ``sessions`` (the test's records), points."""
-    vs_analyze, vs_truth = [], []
-    for s in sessions:
-        for live, offline in zip(s["live_symmetry_pct"], s["analyze_symmetry_pct"], strict=True):
-            if live is None or offline is None:
-                continue
-            vs_analyze.append(live - offline)
-            vs_truth.append(live - truth_pct)
+    pairs = _scored_pairs(sessions)
+    vs_analyze = [live - offline for live, offline in pairs]
+    vs_truth = [live - truth_pct for live, _ in pairs]
 
     def figures(d: list[float]) -> dict[str, float | None]:
         if not d:
@@ -160,17 +166,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "failed_runs": failed_runs,
         "faces": {},
     }
-    every = [r for r in new]
-    if every:
-        mode["all_faces"] = summarise(every)
+    if new:
+        mode["all_faces"] = summarise(new)
         still = [r for r in new if r.get("head", "still") == "still"]
-        diffs = [
-            live - offline
-            for r in still
-            for live, offline in zip(r["live_symmetry_pct"], r["analyze_symmetry_pct"], strict=True)
-            if live is not None and offline is not None
-        ]
-        mode["ci_check_failure_chance"] = c = ci_failure_chance(diffs)
+        mode["ci_check_failure_chance"] = c = ci_failure_chance([a - b for a, b in _scored_pairs(still)])
         a = mode["all_faces"]
         print(
             f"{settings}, all faces: {a['reps']} reps, {a['reps_within_3_of_analyze_pct']} % within 3 points of analyze"

@@ -16,17 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from coach.exercise import DEFAULT_SMILE, ExerciseSpec
-from coach.measurer import (
-    MIN_CONFIDENCE,
-    NO_FACE,
-    OK,
-    TOO_SMALL,
-    TURNED,
-    UNSURE,
-    FaceMeasurer,
-    FrameMeasures,
-    reference_frames_for,
-)
+from coach.measurer import MIN_CONFIDENCE, NO_FACE, OK, TOO_SMALL, TURNED, UNSURE, FrameMeasures
 from coach.measures.landmark import smile_angle_deg
 from coach.measures.peak import TOO_UNSURE, enough_trusted, hold_peak, rep_confidence, sure_enough
 from coach.measures.sides import PerSide
@@ -209,9 +199,7 @@ class Analyzer:
         self.affected_side = affected_side
         self._own_tracker = tracker is None
         self.tracker = tracker or FaceTracker(model)
-        self.measurer = FaceMeasurer(
-            exercise.points, exercise.rigid, reference_frames=reference_frames_for(exercise.measure)
-        )
+        self.measurer = exercise.new_measurer()
         self.detector = RepDetector(exercise.on_mm, exercise.off_mm)
         self.rebaseline_after_s = rebaseline_after_s
         self.reps: list[RepResult] = []

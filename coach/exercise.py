@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from coach import landmarks as L
-from coach.measurer import FrameMeasures
+from coach.measurer import FaceMeasurer, FrameMeasures, reference_frames_for
 from coach.measures.sides import PerSide
 from coach.motion.tissue import (
     RIGID_LANDMARKS,
@@ -196,6 +196,10 @@ class ExerciseSpec:
     @property
     def rigid(self) -> tuple[int, ...]:
         return self.measure_def.rigid
+
+    def new_measurer(self) -> FaceMeasurer:
+        """A measurer for this exercise: its points, its firm landmarks, its reference's size."""
+        return FaceMeasurer(self.points, self.rigid, reference_frames=reference_frames_for(self.measure))
 
     def cue_for(self, rep: int) -> str:
         """The movement cue for rep ``rep`` (1-based)."""

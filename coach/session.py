@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from coach.exercise import ExerciseSpec
-from coach.measurer import CALIBRATING, NO_FACE, OK, TURNED, UNSURE, FaceMeasurer, FrameMeasures, reference_frames_for
+from coach.measurer import CALIBRATING, NO_FACE, OK, TURNED, UNSURE, FaceMeasurer, FrameMeasures
 from coach.measures.peak import TOO_UNSURE, enough_trusted, hold_peak, rep_confidence, sure_enough
 from coach.measures.sides import PerSide
 from coach.measures.symmetry import symmetry_pct, weaker_side
@@ -306,8 +306,7 @@ class SessionEngine:
         return self._phase == DONE
 
     def _new_measurer(self) -> FaceMeasurer:
-        ex = self.exercise
-        return FaceMeasurer(ex.points, ex.rigid, reference_frames=reference_frames_for(ex.measure))
+        return self.exercise.new_measurer()
 
     # -- the frame loop ---------------------------------------------------------
     def update(

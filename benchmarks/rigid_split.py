@@ -33,7 +33,7 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 import numpy as np  # noqa: E402
 
 CLIPS = ("franck", "cap12", "cap13", "pexels_woman", "feat_man")
-LAGS = (1, 3, 10, 30, 60)
+LAGS = (1, 3, 10, 30, 48, 60)
 
 
 @contextmanager

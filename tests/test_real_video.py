@@ -112,9 +112,16 @@ def test_the_head_fits_standard_error_is_honest_on_real_video(clip_path, model):
     # head-motion term is neither padded nor optimistic on a real talking face. Their
     # errors last a few frames, not a whole hold (coach.measures.peak.ERROR_MEMORY_S).
     from benchmarks.rigid_split import check_clip
+    from coach.measures.peak import ERROR_MEMORY_S
 
     row = check_clip(CLIP, 20.0, model)
     assert row["frames"] >= 400
     assert 0.7 <= row["honesty_ratio"] <= 1.3, row
+    # The firm points are also read from a flow with wide patches (coach.motion.tissue.HEAD_PATCH_MM):
+    # with DIS's usual 5 mm patches alone the two halves differed by 2.7 mm (median) on this
+    # clip and the whole fit's standard error was about 1 mm; with both, 1.6 and 0.7 mm.
+    assert row["halves_differ_mm_median"] < 2.0 and row["full_fit_se_mm_median"] < 0.85, row
+    # A hold counts one independent look per ERROR_MEMORY_S (1 s): two of them apart, the
+    # errors are mostly gone.
     auto = row["autocorrelation_by_lag_frames"]
-    assert auto["1"] > 0.5 and auto["30"] < 0.3, auto
+    assert ERROR_MEMORY_S == 1.0 and auto["1"] > 0.5 and auto["48"] < 0.3, auto

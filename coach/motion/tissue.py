@@ -11,9 +11,9 @@ So this module measures movement from the pixels:
 3. The remaining head motion — landmark jitter, and the turns and nods a flat
    crop cannot undo — is fitted robustly to the flow at firm points (nose
    bridge, glabella, forehead, temples) as a rigid 3-D motion seen by a pinhole
-   camera, each point at its depth from the 3-D landmarks, and removed. That flow
-   is a second one with wider patches (:data:`HEAD_PATCH_MM`): firm skin has little
-   texture, and the head's motion is smooth across it.
+   camera, each point at its depth from the 3-D landmarks, and removed. Each firm
+   point is read twice, from that flow and from a second one with wider patches
+   (:data:`HEAD_PATCH_MM`): firm skin has little texture at webcam resolution.
 4. What remains at each tracked point (a mouth corner, an eyelid) is that
    tissue's own movement, converted to millimetres in the face frame, with the
    evidence of how far it can be trusted (:class:`PointQuality`, judged in
@@ -335,7 +335,7 @@ class TissueMotion:
                 # out of bounds (a segmentation fault in OpenCV 4.14 and 5.0,
                 # ../shared/repro/dis_size_change.py). A new crop size gets a new object.
                 self._dis = self._new_dis()
-                self._head_dis = None
+            self._head_dis = None  # its patches are sized in crop pixels: made anew below
             self._geom = new
         geom = self._geom
         if self._head_dis is None:

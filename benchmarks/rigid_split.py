@@ -11,7 +11,7 @@ engine reports are honest, the difference's size matches √(SE_A² + SE_B²) (r
 and the whole fit's own standard error (what the confidence uses) is believable.
 
 The same differences, frame after frame, show how long an error lasts: their
-autocorrelation at a lag of 1, 3, 10, 30 and 60 frames. This is what
+autocorrelation at a lag of 1, 3, 10, 30, 48 and 60 frames. This is what
 ``coach.measures.peak.ERROR_MEMORY_S`` stands on: a hold averages out head-fit errors
 only as fast as they change.
 
@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.perf_counter()
     clips = []
-    print("clip            px/mm  halves differ (median, p90)  predicted  ratio  full-fit SE  autocorr 1/3/10/30/60")
+    print("clip            px/mm  halves differ (median, p90)  predicted  ratio  full-fit SE  autocorr 1/3/10/30/48/60")
     for name in args.clips:
         row = check_clip(name, args.seconds)
         clips.append(row)

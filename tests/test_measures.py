@@ -327,3 +327,32 @@ def test_the_reference_averages_half_a_second_of_rest_except_for_the_eyelids():
     assert FaceMeasurer()._recent_frames.maxlen == 15
     with pytest.raises(ValueError, match="reference_frames"):
         FaceMeasurer(reference_frames=0)
+
+
+def test_tissue_motion_survives_a_new_crop_size_and_a_refused_reference():
+    # Both flows (the tracked points' and the firm points' wide-patch one) keep buffers sized
+    # for the last crop; given an initial flow and then a crop of another size, OpenCV's DIS
+    # reads out of bounds (../shared/repro/dis_size_change.py). A new reference at another
+    # scale must give each a fresh object, and a refused reference must leave the last one whole.
+    import cv2
+
+    from coach.face_frame import face_frame
+    from coach.motion.tissue import TissueMotion
+    from tests.test_face_frame import landmarks_px
+
+    rng = np.random.default_rng(7)
+    gray = cv2.GaussianBlur(rng.integers(0, 255, (480, 640), dtype=np.uint8), (0, 0), 1.5)
+    lm = landmarks_px()
+    tm = TissueMotion()
+    for ppm in (1.6, 2.2, 1.6):
+        ff = face_frame(lm, px_per_mm=ppm)
+        tm.set_reference([(gray, ff), (gray, ff)], ff.to_mm(lm[:, :2]), np.zeros(len(lm)))
+        for _ in range(3):
+            sample = tm.measure(gray, ff)
+        assert all(np.isfinite(d).all() for d in sample.displacement_mm.values())
+    before = tm.geometry.size_wh
+    other = face_frame(lm, px_per_mm=2.2)
+    with pytest.raises(ValueError):
+        tm.set_reference([(gray, other)], other.to_mm(lm[:, :2]), np.full(3, 1.0))
+    assert tm.geometry.size_wh == before
+    assert all(np.isfinite(d).all() for d in tm.measure(gray, ff).displacement_mm.values())

@@ -110,7 +110,7 @@ def test_the_head_fits_standard_error_is_honest_on_real_video(clip_path, model):
     # Two halves of the firm points, fitted apart, disagree at the mouth corner by about
     # what their standard errors say (benchmarks/rigid_split.py): the confidence's
     # head-motion term is neither padded nor optimistic on a real talking face. Their
-    # errors last a few frames, not a whole hold (coach.measures.peak.ERROR_MEMORY_S).
+    # errors last about a second, not a whole hold (coach.measures.peak.ERROR_MEMORY_S).
     from benchmarks.rigid_split import check_clip
     from coach.measures.peak import ERROR_MEMORY_S
 
@@ -121,7 +121,9 @@ def test_the_head_fits_standard_error_is_honest_on_real_video(clip_path, model):
     # with DIS's usual 5 mm patches alone the two halves differed by 2.7 mm (median) on this
     # clip and the whole fit's standard error was about 1 mm; with both, 1.6 and 0.7 mm.
     assert row["halves_differ_mm_median"] < 2.0 and row["full_fit_se_mm_median"] < 0.85, row
-    # A hold counts one independent look per ERROR_MEMORY_S (1 s): two of them apart, the
-    # errors are mostly gone.
+    # A hold counts one independent look per ERROR_MEMORY_S: two of them apart, the errors
+    # are mostly gone (on this clip they fall slowly: 0.42 at 30 frames, 0.29 at 48).
     auto = row["autocorrelation_by_lag_frames"]
-    assert ERROR_MEMORY_S == 1.0 and auto["1"] > 0.5 and auto["48"] < 0.3, auto
+    lag = str(round(2 * ERROR_MEMORY_S * row["fps"]))
+    assert lag in auto, (lag, auto)
+    assert auto["1"] > 0.5 and auto[lag] < 0.3, auto

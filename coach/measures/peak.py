@@ -20,8 +20,8 @@ from coach.motion.trust import error_of
 MIN_TRUSTED_HOLD = 0.5
 MIN_TRUSTED_FRAMES = 3
 # A frame's error is not independent of the next one's: on real video the head fit's
-# error at the mouth corners keeps an autocorrelation of 0.43–0.63 over 10 frames, and falls
-# to 0.3 after about 15 frames on the webcam clips but about 45 on the talking-face clip
+# error at the mouth corners keeps an autocorrelation of 0.32–0.63 over 10 frames, and falls
+# to 0.3 after about 15 frames on the webcam clips but about 48 on the talking-face clip
 # (benchmarks/rigid_split.py; since the firm points are also read with wide patches their
 # fast noise is gone and the slow part is left). A hold counts one independent look per
 # this many seconds: about 25 frames, where the clips' autocorrelation is 0.15–0.45.

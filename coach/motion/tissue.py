@@ -52,7 +52,7 @@ RIGID_PATCH_MM = 2.5
 # Each place is read from both flows (see HEAD_PATCH_MM), whose errors are nearly
 # independent: with 8 (the two readings counted as one) the two halves of the firm points
 # disagreed on real clips by only 0.59–0.84 of what their standard errors said; with 5,
-# 0.75–1.06 (benchmarks/rigid_split.py).
+# 0.74–1.06 (benchmarks/rigid_split.py).
 RIGID_POINTS_PER_PATCH = 5.0
 # The camera's focal length in picture widths: laptop and phone cameras see 60–80°
 # across (0.6–0.87 widths); webcams zoomed in, less. Only perspective depends on it: an
@@ -60,17 +60,21 @@ RIGID_POINTS_PER_PATCH = 5.0
 CAMERA_FOCAL_WIDTHS = 0.9
 MAX_CROP_PX_PER_MM = 2.25  # bigger faces are measured on a reduced crop (DIS time grows with its area)
 # The head's own motion is also read from a second flow with patches this wide (mm). The
-# firm skin of the forehead and nose has little texture at webcam resolution, and DIS's
-# usual 8-pixel patches (about 5 mm) follow noise and compression blocks there; but a wide
-# patch straddles the nose's depth when the head turns or nods, which biases it on a sharp
-# face. So every firm point is read from both flows, and the head fit weighs each reading
-# by the noise it has shown since the reference. Symmetric chimeras of real talking faces
+# firm skin of the forehead and nose has little texture at webcam resolution, and the medium
+# preset's patches (8 pixels at its finest scale, half the crop's resolution: about 11 mm at
+# 1.5 px/mm) follow noise and compression blocks there; but a wide patch straddles the
+# nose's depth when the head turns or nods, which biases it on a sharp face. So every firm
+# point is read from both flows, and the head fit weighs each reading by the noise it has
+# shown since the reference. Symmetric chimeras of real talking faces
 # (every frame scored, reference renewed every 2 s): error 0.28 mm median and 1.76 at the
-# 90th percentile with the small patches alone, 0.20 / 0.85 with the wide ones alone, 0.21 /
+# 90th percentile with the usual patches alone, 0.20 / 0.85 with the wide ones alone, 0.21 /
 # 0.89 with both; on the 3-D virtual patients' worst cases the wide patches alone doubled
 # the error (docs/real-faces.md). The tracked points keep the small patches: a smile's
 # peak is local.
-HEAD_PATCH_MM = 10.7
+# The wide flow starts from no flow after a new reference, with fewer pyramid levels than
+# the usual one (often one at 1.5 px/mm): it follows only small shifts then, which is all
+# that is left once the crop is aligned on the landmarks; a reading that fails is outweighed.
+HEAD_PATCH_MM = 21.4
 
 
 @dataclass(frozen=True)
@@ -260,9 +264,10 @@ class TissueMotion:
         self._camera_centre = np.zeros(2)
         self._distance_px = 1.0
         self._flow: np.ndarray | None = None
+        # Each firm place twice: first half read from the tracked points' flow, second from the wide one.
         self._rigid_px: np.ndarray = np.zeros((0, 2))
-        self._rigid_z: np.ndarray = np.zeros(0)  # depth of each rigid point, crop px
-        self._rigid_noise: np.ndarray = np.zeros(0)  # each rigid point's squared residual, averaged, crop px²
+        self._rigid_z: np.ndarray = np.zeros(0)  # depth of each reading, crop px
+        self._rigid_noise: np.ndarray = np.zeros(0)  # each reading's squared residual, averaged, crop px²
         self._all_point_z: np.ndarray = np.zeros(0)
         self._point_px: list[np.ndarray] = []
         self._all_point_px: np.ndarray = np.zeros((0, 2))
@@ -280,7 +285,8 @@ class TissueMotion:
     def _new_head_dis(self, px_per_mm: float) -> cv2.DISOpticalFlow:
         """The flow the head's motion is read from: the same, with wider patches (:data:`HEAD_PATCH_MM`)."""
         dis = self._new_dis()
-        patch = max(8, int(round(HEAD_PATCH_MM * px_per_mm)))
+        # DIS counts patch sizes in pixels of its finest scale (half the crop's for the medium preset).
+        patch = max(8, int(round(HEAD_PATCH_MM * px_per_mm / 2 ** dis.getFinestScale())))
         dis.setPatchSize(patch)
         dis.setPatchStride(max(4, int(round(0.375 * patch))))
         return dis
@@ -325,6 +331,11 @@ class TissueMotion:
         """
         if not frames:
             raise ValueError("frames must hold at least one (gray, face frame) pair")
+        lm = np.asarray(landmarks_mm, dtype=np.float64)[:, :2]
+        z_mm = np.zeros(len(lm)) if depth_mm is None else np.asarray(depth_mm, dtype=np.float64).reshape(-1)
+        if z_mm.shape != (len(lm),) or not np.isfinite(z_mm).all():
+            # Checked before anything changes: a refused reference leaves the last one whole.
+            raise ValueError(f"depth_mm: expected ({len(lm)},) finite values, got shape {z_mm.shape}")
         gray, ff = frames[-1]
         ppm = self._fixed_ppm or float(np.clip(ff.px_per_mm, 1.5, MAX_CROP_PX_PER_MM))
         if self._geom is None or abs(self._geom.px_per_mm - ppm) > 1e-9:
@@ -342,12 +353,8 @@ class TissueMotion:
             self._head_dis = self._new_head_dis(geom.px_per_mm)
         self._flow = None
         self._head_flow = None
-        lm = np.asarray(landmarks_mm, dtype=np.float64)[:, :2]
         patch = np.arange(-RIGID_PATCH_MM, RIGID_PATCH_MM + 1e-9, RIGID_PATCH_MM)
         offsets = np.array([(dx, dy) for dx in patch for dy in patch])
-        z_mm = np.zeros(len(lm)) if depth_mm is None else np.asarray(depth_mm, dtype=np.float64).reshape(-1)
-        if z_mm.shape != (len(lm),) or not np.isfinite(z_mm).all():
-            raise ValueError(f"depth_mm: expected ({len(lm)},) finite values, got shape {z_mm.shape}")
         # Depth from the eyes, whose distance from the camera the iris gives.
         z_mm = z_mm - z_mm[[L.EYE_INNER["left"], L.EYE_INNER["right"]]].mean()
         # The camera: its axis through the picture's centre; its focal length assumed
@@ -395,8 +402,9 @@ class TissueMotion:
         w, h = geom.size_wh
         for g_k, ff_k in frames[:-1]:
             raw_k = self._raw_crop(g_k, ff_k)
+            # Registered on the firm places (each once), read from the wide-patch flow.
             flow = self._head_dis.calc(base, normalise_crop(raw_k, ppm), None)
-            p = self._rigid_px
+            p = self._rigid_px[: len(self._rigid_px) // 2]
             fit = fit_similarity(p, p + _sample(flow, p))
             m = np.array([[fit.a, -fit.b, fit.t[0]], [fit.b, fit.a, fit.t[1]]])
             total += cv2.warpAffine(

@@ -118,7 +118,7 @@ def test_the_head_fits_standard_error_is_honest_on_real_video(clip_path, model):
     assert row["frames"] >= 400
     assert 0.7 <= row["honesty_ratio"] <= 1.3, row
     # The firm points are also read from a flow with wide patches (coach.motion.tissue.HEAD_PATCH_MM):
-    # with DIS's usual 5 mm patches alone the two halves differed by 2.7 mm (median) on this
+    # with the usual patches alone (about 11 mm) the two halves differed by 2.7 mm (median) on this
     # clip and the whole fit's standard error was about 1 mm; with both, 1.6 and 0.7 mm.
     assert row["halves_differ_mm_median"] < 2.0 and row["full_fit_se_mm_median"] < 0.85, row
     # A hold counts one independent look per ERROR_MEMORY_S: two of them apart, the errors

@@ -65,8 +65,8 @@ MAX_CROP_PX_PER_MM = 2.25  # bigger faces are measured on a reduced crop (DIS ti
 # 1.5 px/mm) follow noise and compression blocks there; but a wide patch straddles the
 # nose's depth when the head turns or nods, which biases it on a sharp face. So every firm
 # point is read from both flows, and the head fit weighs each reading by the noise it has
-# shown since the reference. Symmetric chimeras of real talking faces
-# (every frame scored, reference renewed every 2 s): error 0.28 mm median and 1.76 at the
+# shown since the reference. Symmetric chimeras of real talking faces (every frame
+# scored, reference renewed every 2 s): error 0.28 mm median and 1.76 at the
 # 90th percentile with the usual patches alone, 0.20 / 0.85 with the wide ones alone, 0.21 /
 # 0.89 with both; on the 3-D virtual patients' worst cases the wide patches alone doubled
 # the error (docs/real-faces.md). The tracked points keep the small patches: a smile's
@@ -283,7 +283,7 @@ class TissueMotion:
         return dis
 
     def _new_head_dis(self, px_per_mm: float) -> cv2.DISOpticalFlow:
-        """The flow the head's motion is read from: the same, with wider patches (:data:`HEAD_PATCH_MM`)."""
+        """The second flow the firm points are read from: the same, with wider patches (:data:`HEAD_PATCH_MM`)."""
         dis = self._new_dis()
         # DIS counts patch sizes in pixels of its finest scale (half the crop's for the medium preset).
         patch = max(8, int(round(HEAD_PATCH_MM * px_per_mm / 2 ** dis.getFinestScale())))

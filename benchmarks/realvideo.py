@@ -251,16 +251,19 @@ def measure_windows(
 
     Conversational smiles rarely return to a still rest within a second, so the
     repetition detector is not what is tested here; the measure is. Returns a
-    RepResult per window, or None where the engine abstains: no frame of the window was
-    trusted, or the repetition is less sure than the engine's rep gate
-    (``coach.measures.peak.sure_enough``).
+    RepResult per window, or None where the engine abstains as it would on a
+    repetition: no frame of the window was trusted against the reference in force at
+    its start, the rest just before it was not seen
+    (``coach.analysis.measured_from_rest``), or the repetition is less sure than the
+    engine's rep gate (``coach.measures.peak.sure_enough``).
     """
-    from coach.analysis import Analyzer, sample_of, score_window
+    from coach.analysis import Analyzer, measured_from_rest, sample_of, score_window
     from coach.measures.peak import sure_enough
     from coach.reps import RepWindow
 
     samples = []
     with Analyzer(model=model) as an:
+        off = an.detector.off_mm
         for t, frame in frames:
             fm, _ = an.update(frame, t)
             sample = sample_of(fm, an.exercise)
@@ -268,8 +271,14 @@ def measure_windows(
                 samples.append(sample)
     out = []
     for k, (start_s, peak_s, end_s) in enumerate(windows):
-        inside = [s for s in samples if start_s <= s.t_s <= end_s]
-        rep = score_window(RepWindow(k + 1, start_s, peak_s, end_s, 0.0), inside, None, True) if inside else None
+        # The reference in force when the smile starts; frames measured against one taken
+        # later, mid-smile, are not measured from the smile's rest.
+        refs = [s.reference_t_s for s in samples if s.reference_t_s is not None and s.reference_t_s <= start_s]
+        ref = max(refs) if refs else None
+        inside = [s for s in samples if start_s <= s.t_s <= end_s and s.reference_t_s == ref]
+        rep = None
+        if inside and measured_from_rest(start_s, ref, samples, off):
+            rep = score_window(RepWindow(k + 1, start_s, peak_s, end_s, 0.0), inside, None, True)
         gated = rep is not None and not sure_enough(rep.confidence, "mouth_corner")  # the engine's rep gate
         out.append(None if gated else rep)
     return out

@@ -18,7 +18,16 @@ import numpy as np
 from coach.exercise import DEFAULT_SMILE, ExerciseSpec
 from coach.measurer import MIN_CONFIDENCE, NO_FACE, OK, TOO_SMALL, TURNED, UNSURE, FrameMeasures
 from coach.measures.landmark import smile_angle_deg
-from coach.measures.peak import TOO_UNSURE, enough_trusted, hold_peak, rep_confidence, sure_enough
+from coach.measures.peak import (
+    NO_REST,
+    REST_LOOKBACK_S,
+    TOO_UNSURE,
+    enough_trusted,
+    hold_peak,
+    own_rest_seen,
+    rep_confidence,
+    sure_enough,
+)
 from coach.measures.sides import PerSide
 from coach.measures.symmetry import symmetry_pct, weaker_side
 from coach.model import ModelFile
@@ -42,18 +51,20 @@ UNSURE_WORDS = {
     "light": "the light changed",
     "edge": "part of your face was outside the picture",
     "unsteady": "the picture was not sharp or steady enough to measure it precisely",
+    "no_rest": "your face was not seen still and relaxed just before the movement",
 }
 
 
 @dataclass(frozen=True)
 class _Sample:
-    """One scored frame: the measure per side, and its main point's movement."""
+    """One scored frame: the measure per side, its main point's movement, and when its reference was taken."""
 
     t_s: float
     values: PerSide[float]
     move: PerSide[tuple[float, float]]
     lm: PerSide[tuple[float, float]]
     confidence: float
+    reference_t_s: float | None = None
 
     @property
     def signal(self) -> float:
@@ -68,7 +79,14 @@ def sample_of(fm: FrameMeasures, exercise: ExerciseSpec) -> _Sample | None:
     point = exercise.measure_def.points[0].name
     if values is None or point not in fm.movement_mm:
         return None
-    return _Sample(fm.t_s, values, fm.movement_mm[point], fm.landmark_movement_mm[point], fm.confidence_of(point))
+    return _Sample(
+        fm.t_s,
+        values,
+        fm.movement_mm[point],
+        fm.landmark_movement_mm[point],
+        fm.confidence_of(point),
+        fm.reference_t_s,
+    )
 
 
 @dataclass(frozen=True)
@@ -137,6 +155,24 @@ def score_window(
         confidence=confidence,
         frames=len(inside),
     )
+
+
+def measured_from_rest(
+    start_s: float, reference_t_s: float | None, samples: Iterable[_Sample], rest_below: float
+) -> bool:
+    """Whether a rep starting at ``start_s``, its hold measured against the reference taken at
+    ``reference_t_s``, is measured from its own rest (:func:`coach.measures.peak.own_rest_seen`).
+
+    ``samples``: trusted frames up to the start; those measured against the same
+    reference in the ``REST_LOOKBACK_S`` before it, with movement below ``rest_below``
+    (the detector's off level), show the rest.
+    """
+    rest = sum(
+        1
+        for s in samples
+        if start_s - REST_LOOKBACK_S <= s.t_s <= start_s and s.reference_t_s == reference_t_s and s.signal < rest_below
+    )
+    return own_rest_seen(start_s, reference_t_s, rest)
 
 
 def _looks_at_rest(fm: FrameMeasures) -> bool:
@@ -296,6 +332,12 @@ class Analyzer:
             # Only the landmarks saw a movement; the measure, where it was trusted,
             # did not: not a repetition.
             return None
+        # Measured from its own rest: the reference must have been taken in the rest just
+        # before the movement, or be seen there to still read rest as rest.
+        before = [k.sample for k in self._ticks if k.t_s <= window.start_s and k.sample is not None]
+        if not measured_from_rest(window.start_s, trusted[0].reference_t_s, before, self.detector.off_mm):
+            self.unmeasured.append((window.start_s, window.end_s, NO_REST))
+            return None
         samples = [k.sample for k in inside if k.sample is not None]
         unit = self.exercise.measure_def.unit
         rep = score_window(
@@ -340,8 +382,8 @@ class Analyzer:
         if active:
             self._rebased_this_rest = False
             return
-        # Keep only what a rep starting now could need.
-        while self._ticks and self._ticks[0].t_s < t_s - 3.0:
+        # Keep only what a rep starting now could need (its own rest included).
+        while self._ticks and self._ticks[0].t_s < t_s - REST_LOOKBACK_S - 1.0:
             self._ticks.popleft()
         if (
             not self._rebased_this_rest
@@ -499,4 +541,13 @@ def analyze_frames(
         return an.result(source, fps, last + 1.0 / fps if an.frames else 0.0)
 
 
-__all__ = ["Analyzer", "analyze_video", "analyze_frames", "score_window", "summarise", "OK", "MIN_CONFIDENCE"]
+__all__ = [
+    "Analyzer",
+    "analyze_video",
+    "analyze_frames",
+    "measured_from_rest",
+    "score_window",
+    "summarise",
+    "OK",
+    "MIN_CONFIDENCE",
+]

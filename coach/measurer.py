@@ -59,6 +59,8 @@ class FrameMeasures:
         blendshapes: paired MediaPipe blendshape scores.
         yaw_deg, pitch_deg, roll_deg: head pose.
         faces_seen: faces in the frame (the largest is measured).
+        reference_t_s: when the neutral reference this frame is measured against was
+            taken (the time of the newest frame in it); None before calibration.
     """
 
     t_s: float
@@ -77,6 +79,7 @@ class FrameMeasures:
     pitch_deg: float = 0.0
     roll_deg: float = 0.0
     faces_seen: int = 0
+    reference_t_s: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -150,6 +153,8 @@ class FaceMeasurer:
         self._base_mm: np.ndarray | None = None
         self._base_pitch = 0.0
         self._lost = True
+        self._last_t: float | None = None
+        self.reference_t_s: float | None = None  # when the reference in force was taken
         self.baselines = 0
 
     @property
@@ -204,6 +209,7 @@ class FaceMeasurer:
                 return FrameMeasures(t_s, CALIBRATING, faces_seen=obs.faces_seen, **pose)
             ff = self._frame_of(obs)
         lm_mm = ff.to_mm(obs.xy)
+        self._last_t = t_s
         self._recent_frames.append((gray, ff))
         if self._lost:
             self._motion.forget_motion()
@@ -227,6 +233,7 @@ class FaceMeasurer:
                 landmark_movement_mm=landmark_movement,
                 blendshapes=lmm.blendshape_pairs(obs.blendshapes),
                 faces_seen=obs.faces_seen,
+                reference_t_s=self.reference_t_s,
                 **pose,
             )
         movement: dict[str, dict[str, tuple[float, float]]] = {}
@@ -260,6 +267,7 @@ class FaceMeasurer:
             eye_narrowing_pct=narrowing,
             blendshapes=lmm.blendshape_pairs(obs.blendshapes),
             faces_seen=obs.faces_seen,
+            reference_t_s=self.reference_t_s,
             **pose,
         )
 
@@ -290,6 +298,7 @@ class FaceMeasurer:
         eyes = eye_centers_px(xy)
         eye_dist_mm = float(np.linalg.norm(eyes["left"] - eyes["right"])) / (iris_diameter_px(xy) / L.IRIS_DIAMETER_MM)
         self._collect.append((t_s, obs, gray, eye_dist_mm, ff.pitch_deg))
+        self._last_t = t_s
         if t_s - self._collect[0][0] < self.baseline_s or len(self._collect) < 3:
             return
         # The iris is small and jittery; the eye distance in iris units is a
@@ -311,6 +320,7 @@ class FaceMeasurer:
         self._recent.clear()
         self._recent.append(base_mm)
         self._recent_frames.clear()
+        self.reference_t_s = self._last_t
         self.baselines += 1
 
     def rebaseline(self) -> bool:

@@ -21,7 +21,15 @@ import numpy as np
 
 from coach.exercise import ExerciseSpec
 from coach.measurer import CALIBRATING, NO_FACE, OK, TURNED, UNSURE, FaceMeasurer, FrameMeasures
-from coach.measures.peak import TOO_UNSURE, enough_trusted, hold_peak, rep_confidence, sure_enough
+from coach.measures.peak import (
+    NO_REST,
+    TOO_UNSURE,
+    enough_trusted,
+    hold_peak,
+    own_rest_seen,
+    rep_confidence,
+    sure_enough,
+)
 from coach.measures.sides import PerSide
 from coach.measures.symmetry import symmetry_pct, weaker_side
 from coach.model import ModelFile
@@ -47,6 +55,7 @@ UNMEASURED_WORDS = {
     "light": "the light changed",
     "edge": "part of your face was outside the picture",
     "unsteady": "the picture was not sharp or steady enough to measure it precisely",
+    "no_rest": "your face was not seen still and relaxed just before the movement",
     "no_face": "your face was not in view",
 }
 
@@ -223,6 +232,7 @@ class _Frame:
     mouth: PerSide[float] | None
     confidence: float
     reason: str | None = None  # why the measurer did not trust this frame (coach.motion.trust), if it did not
+    reference_t_s: float | None = None  # when the reference this frame is measured against was taken
 
 
 # Synkinesis thresholds (see score_rep): eye narrowing on the affected side, and
@@ -354,6 +364,7 @@ class SessionEngine:
             mouth,
             fm.confidence_of(primary),
             fm.reason,
+            fm.reference_t_s if fm.ok else None,
         )
 
     def _duration(self, phase: str) -> float:
@@ -582,14 +593,23 @@ def _hold_window(ex: ExerciseSpec, move_start: float) -> tuple[float, float]:
 
 def unmeasured_reason(ex: ExerciseSpec, move_start: float, frames: list[_Frame]) -> str | None:
     """Why a rep's hold cannot be scored (``"moving"``, ``"hidden"``, ``"light"``, ``"edge"``,
-    ``"no_face"``), or None when enough of it was measured with trust."""
+    ``"no_face"``, ``"no_rest"``), or None when enough of it was measured with trust.
+
+    ``"no_rest"``: the hold was measured against a reference older than the rest just
+    before the rep (:func:`coach.measures.peak.own_rest_seen`; a session takes its
+    reference at the end of each rest and keeps no frame from before the rep, so this
+    happens only when that failed).
+    """
     lo, hi = _hold_window(ex, move_start)
     hold = [f for f in frames if lo <= f.t_s <= hi]
     trusted = [f for f in hold if f.values is not None]
     if not hold:
-        return None if any(f.values is not None for f in frames) else "no_face"
+        seen = [f for f in frames if f.values is not None]
+        if not seen:
+            return "no_face"
+        return None if own_rest_seen(move_start, seen[0].reference_t_s, 0) else NO_REST
     if enough_trusted(len(trusted), len(hold)):
-        return None
+        return None if own_rest_seen(move_start, trusted[0].reference_t_s, 0) else NO_REST
     why = [f.reason for f in hold if f.reason]
     return by_count(why)[0] if why else "no_face"
 

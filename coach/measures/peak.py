@@ -36,6 +36,15 @@ SYMMETRY_FLOOR_PTS = 1.5  # error the frames' own doubts do not show (flow and m
 # a single look at a 2 mm movement), a 3 mm one 0.5 (0.14).
 MIN_REP_CONFIDENCE = 0.05
 TOO_UNSURE = "unsteady"  # the picture was not sharp or steady enough to measure it precisely
+# A repetition is measured from the rest just before it. Its neutral reference must have
+# been taken in that rest, or be seen to still read that rest as rest: trusted frames
+# measured against it in the last REST_LOOKBACK_S before the movement starts. Otherwise
+# the repetition is not given as a number, for this reason. (A talking face's "smile"
+# measured against a reference 40-70 s old read 5.9 % in a clip and 51.1 % in its mirror
+# image, both at confidence 0.71: docs/real-faces.md, "A repetition measured from its own
+# rest".)
+REST_LOOKBACK_S = 2.0
+NO_REST = "no_rest"  # the face was not seen at rest just before the movement
 
 
 def enough_trusted(trusted: int, frames: int) -> bool:
@@ -74,7 +83,31 @@ def hold_peak(
     return PerSide(*(float(np.median([v[s] for v in values])) for s in ("left", "right"))), None
 
 
-def rep_confidence(confidences: Sequence[float], times_s: Sequence[float], peak: PerSide[float], unit: str) -> float:
+def own_rest_seen(start_s: float, reference_t_s: float | None, rest_frames: int) -> bool:
+    """Whether a repetition is measured from the rest just before it.
+
+    True when the neutral reference its hold is measured against was taken at most
+    ``REST_LOOKBACK_S`` before the movement started, or when ``rest_frames`` trusted
+    frames measured against it in that time read the face at rest (below the
+    repetition detector's off level): the reference still fits the face.
+
+    Args:
+        start_s: when the movement started.
+        reference_t_s: when the reference was taken (None: not known, so not seen).
+        rest_frames: trusted frames at rest against that reference in the
+            ``REST_LOOKBACK_S`` before ``start_s``.
+    """
+    if reference_t_s is None:
+        return False
+    return rest_frames > 0 or start_s - reference_t_s <= REST_LOOKBACK_S
+
+
+def rep_confidence(
+    confidences: Sequence[float],
+    times_s: Sequence[float],
+    peak: PerSide[float],
+    unit: str,
+) -> float:
     """How far a rep's symmetry can be trusted, 0 to 1 (0.5 when it may be 5 points off).
 
     The hold's frames each promise an error (their confidence, :func:`coach.motion.trust.error_of`);

@@ -18,6 +18,7 @@ from coach.session import (
     assessment_grades,
     score_rep,
     session_score,
+    unmeasured_reason,
 )
 from exercises import get_exercise, get_program
 from exercises.programs import check_overrides, parse_program
@@ -80,6 +81,21 @@ def test_peak_completion_and_symmetry(left, right, completed, symmetry):
         assert rep.symmetry_pct is None
     else:
         assert rep.symmetry_pct == pytest.approx(symmetry, abs=0.1)
+
+
+@pytest.mark.parametrize(
+    "reference_t_s, reason",
+    [
+        (0.02, None),  # the session's reference, taken at the end of the rest as the rep starts
+        (-1.5, None),  # ...or during the rest just before it
+        (-10.0, "no_rest"),  # renewing it failed: the hold is measured from an older rest
+        (None, "no_rest"),  # a reference of unknown age
+    ],
+)
+def test_a_guided_rep_is_measured_from_the_rest_just_before_it(reference_t_s, reason):
+    ex = get_exercise("smile")
+    frames = [replace(f, reference_t_s=reference_t_s) for f in frames_for(ex, 4.0, 2.0)]
+    assert unmeasured_reason(ex, 0.0, frames) == reason
 
 
 def test_no_measured_frame_gives_no_rep():

@@ -9,12 +9,14 @@ analysis, not the tracking.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from coach.analysis import Analyzer
 from coach.measurer import OK, UNSURE, FrameMeasures
-from coach.measures.peak import enough_trusted
+from coach.measures.peak import MIN_TRUSTED_FRAMES, NO_REST, REST_LOOKBACK_S, enough_trusted, own_rest_seen
 from coach.measures.sides import PerSide
 from coach.reps import RepDetector
 
@@ -46,27 +48,38 @@ def _frame(
 
 
 class _Scripted:
-    """Stands in for the measurer: returns the scripted frames in order."""
+    """Stands in for the measurer: returns the scripted frames in order.
+
+    Like the real one, it measures each trusted frame against the reference taken
+    last (at 0 s, then at each :meth:`rebaseline`, unless ``can_renew`` is False).
+    """
 
     baselines = 1
 
-    def __init__(self, frames: list[FrameMeasures]) -> None:
+    def __init__(self, frames: list[FrameMeasures], can_renew: bool = True) -> None:
         self._frames = iter(frames)
+        self.can_renew = can_renew
+        self.reference_t_s = 0.0
+        self._t = 0.0
 
     def update(self, frame, obs, t_s):  # noqa: ANN001, ANN201
-        return next(self._frames)
+        fm = next(self._frames)
+        self._t = fm.t_s
+        return replace(fm, reference_t_s=self.reference_t_s) if fm.ok else fm
 
     def rebaseline(self) -> bool:
-        return True
+        if self.can_renew:
+            self.reference_t_s = self._t
+        return self.can_renew
 
     def resting_asymmetry(self) -> None:
         return None
 
 
-def _analyse(frames: list[FrameMeasures]):  # noqa: ANN202
+def _analyse(frames: list[FrameMeasures], can_renew: bool = True):  # noqa: ANN202
     blank = np.zeros((8, 8, 3), np.uint8)
     with Analyzer(model=None, tracker=_NoTracker()) as an:
-        an.measurer = _Scripted(frames)  # type: ignore[assignment]
+        an.measurer = _Scripted(frames, can_renew)  # type: ignore[assignment]
         for fm in frames:
             an.update(blank, fm.t_s, observation=None)
         return an, an.result("scripted", FPS, frames[-1].t_s)
@@ -228,3 +241,36 @@ def test_one_doubtful_frame_neither_splits_nor_loses_a_clean_rep(landmark_scale)
     an, result = _analyse(frames)
     assert len(result.reps) == 1 and an.unmeasured == [], (result.reps, an.unmeasured)
     assert result.reps[0].symmetry_pct == pytest.approx(50.0, abs=0.5)
+
+
+def test_a_rep_is_scored_only_when_measured_from_the_rest_just_before_it():
+    # A smile at 4 s after 3.7 s in which no frame could be trusted (the landmarks say the
+    # face rested), measured against the reference of 0 s that could not be renewed: what it
+    # reads depends on how the face drifted since, so it is not given as a number (a
+    # talking face's "smile" measured 40-70 s after its reference read 5.9 % in a clip and
+    # 51.1 % in its mirror image, both at confidence 0.71).
+    def stream(rest_trusted: bool) -> list[FrameMeasures]:
+        return [
+            _frame(t, _profile(t, start=4.0) if t < 0.5 or t >= 4.2 or rest_trusted else None, 0.0) for t in _times(8.0)
+        ]
+
+    an, result = _analyse(stream(rest_trusted=False), can_renew=False)
+    assert result.reps == ()
+    assert [r for *_, r in an.unmeasured] == [NO_REST]
+    assert "not seen still and relaxed just before the movement" in " ".join(result.warnings)
+    # The same smile, its rest seen to read rest against that old reference: scored.
+    an, result = _analyse(stream(rest_trusted=True), can_renew=False)
+    assert len(result.reps) == 1 and an.unmeasured == []
+    assert result.reps[0].symmetry_pct == pytest.approx(50.0, abs=0.5)
+    # ...and with the reference renewed in that rest (the usual case), scored too.
+    an, result = _analyse(stream(rest_trusted=True))
+    assert len(result.reps) == 1 and an.unmeasured == []
+
+
+def test_own_rest_rule():
+    # The reference taken within REST_LOOKBACK_S of the start, or seen to fit there.
+    assert own_rest_seen(5.0, 5.0 - REST_LOOKBACK_S, 0)
+    assert not own_rest_seen(5.0, 5.0 - REST_LOOKBACK_S - 0.1, 0)
+    assert own_rest_seen(5.0, 0.0, MIN_TRUSTED_FRAMES)
+    assert not own_rest_seen(5.0, 0.0, MIN_TRUSTED_FRAMES - 1)
+    assert not own_rest_seen(5.0, None, 10)  # a reference of unknown age is not seen to fit

@@ -87,9 +87,9 @@ def own_rest_seen(start_s: float, reference_t_s: float | None, rest_frames: int)
     """Whether a repetition is measured from the rest just before it.
 
     True when the neutral reference its hold is measured against was taken at most
-    ``REST_LOOKBACK_S`` before the movement started, or when ``rest_frames`` trusted
-    frames measured against it in that time read the face at rest (below the
-    repetition detector's off level): the reference still fits the face.
+    ``REST_LOOKBACK_S`` before the movement started, or when at least
+    ``MIN_TRUSTED_FRAMES`` trusted frames measured against it in that time read the face
+    at rest (below the repetition detector's off level): the reference still fits.
 
     Args:
         start_s: when the movement started.
@@ -99,7 +99,7 @@ def own_rest_seen(start_s: float, reference_t_s: float | None, rest_frames: int)
     """
     if reference_t_s is None:
         return False
-    return rest_frames > 0 or start_s - reference_t_s <= REST_LOOKBACK_S
+    return rest_frames >= MIN_TRUSTED_FRAMES or start_s - reference_t_s <= REST_LOOKBACK_S
 
 
 def rep_confidence(

@@ -263,7 +263,7 @@ def measure_windows(
 
     samples = []
     with Analyzer(model=model) as an:
-        off = an.detector.off_mm
+        off = an.detector.off
         for t, frame in frames:
             fm, _ = an.update(frame, t)
             sample = sample_of(fm, an.exercise)

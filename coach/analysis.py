@@ -146,7 +146,7 @@ def score_window(
         start_s=window.start_s,
         peak_s=window.peak_s,
         end_s=window.end_s,
-        excursion_mm=PerSide(exc["left"], exc["right"]),
+        movement=PerSide(exc["left"], exc["right"]),
         components_mm=PerSide(comp["left"], comp["right"]),  # type: ignore[arg-type]
         angle_deg=PerSide(smile_angle_deg(*comp["left"]), smile_angle_deg(*comp["right"])),
         symmetry_pct=symmetry_pct(exc["left"], exc["right"], affected),
@@ -154,6 +154,7 @@ def score_window(
         landmark_symmetry_pct=symmetry_pct(lm["left"], lm["right"], affected),
         confidence=confidence,
         frames=len(inside),
+        unit=unit,
     )
 
 
@@ -190,19 +191,20 @@ def _looks_at_rest(fm: FrameMeasures) -> bool:
     return bool(scores) and all(max(v.left, v.right) < RESTING_SCORE for v in scores)
 
 
-def summarise(reps: Iterable[RepResult], affected: str | None) -> Summary:
-    """Mean movement per side over the reps, its symmetry and the weaker side."""
+def summarise(reps: Iterable[RepResult], affected: str | None, unit: str = "mm") -> Summary:
+    """Mean movement per side over the reps (in ``unit``), its symmetry and the weaker side."""
     reps = list(reps)
     if not reps:
-        return Summary(None, None, None)
-    mean = {s: float(np.mean([r.excursion_mm[s] for r in reps])) for s in ("left", "right")}
+        return Summary(None, None, None, unit=unit)
+    mean = {s: float(np.mean([r.movement[s] for r in reps])) for s in ("left", "right")}
     lm = {s: float(np.mean([r.landmark_excursion_mm[s] for r in reps])) for s in ("left", "right")}
     return Summary(
-        excursion_mm=PerSide(mean["left"], mean["right"]),
+        movement=PerSide(mean["left"], mean["right"]),
         symmetry_pct=symmetry_pct(mean["left"], mean["right"], affected),
         weaker_side=weaker_side(mean["left"], mean["right"]),
         landmark_excursion_mm=PerSide(lm["left"], lm["right"]),
         landmark_symmetry_pct=symmetry_pct(lm["left"], lm["right"], affected),
+        unit=unit,
     )
 
 
@@ -236,7 +238,7 @@ class Analyzer:
         self._own_tracker = tracker is None
         self.tracker = tracker or FaceTracker(model)
         self.measurer = exercise.new_measurer()
-        self.detector = RepDetector(exercise.on_mm, exercise.off_mm)
+        self.detector = RepDetector(exercise.on_level, exercise.off_level, unit=exercise.unit)
         self.rebaseline_after_s = rebaseline_after_s
         self.reps: list[RepResult] = []
         self.unmeasured: list[tuple[float, float, str]] = []  # (start s, end s, reason) of reps found, not scored
@@ -299,7 +301,7 @@ class Analyzer:
         if lm is not None and self.detector.state == ACTIVE and self._rep_trusted:
             # A doubtful frame inside a movement the measure itself has seen keeps it
             # going but never ends it: only a trusted frame (or a long gap) does.
-            timing = max(lm, self.detector.off_mm)
+            timing = max(lm, self.detector.off)
         self._ticks.append(_Tick(t_s, timing, sample, fm.reason, lm))
         was_active = self.detector.state == ACTIVE
         window = self.detector.update(timing, t_s)
@@ -328,14 +330,14 @@ class Analyzer:
             why = [k.reason for k in hold if k.sample is None and k.reason]
             self.unmeasured.append((window.start_s, window.end_s, by_count(why)[0] if why else MOVING))
             return None
-        if max(s.signal for s in trusted) < self.detector.on_mm:
+        if max(s.signal for s in trusted) < self.detector.on:
             # Only the landmarks saw a movement; the measure, where it was trusted,
             # did not: not a repetition.
             return None
         # Measured from its own rest: the reference must have been taken in the rest just
         # before the movement, or be seen there to still read rest as rest.
         before = [k.sample for k in self._ticks if k.t_s <= window.start_s and k.sample is not None]
-        if not measured_from_rest(window.start_s, trusted[0].reference_t_s, before, self.detector.off_mm):
+        if not measured_from_rest(window.start_s, trusted[0].reference_t_s, before, self.detector.off):
             self.unmeasured.append((window.start_s, window.end_s, NO_REST))
             return None
         samples = [k.sample for k in inside if k.sample is not None]
@@ -388,7 +390,7 @@ class Analyzer:
         if (
             not self._rebased_this_rest
             and value is not None
-            and value < 0.5 * self.detector.off_mm
+            and value < 0.5 * self.detector.off
             and self.detector.in_rest_for(t_s) >= self.rebaseline_after_s
         ):
             self._rebased_this_rest = self.measurer.rebaseline()
@@ -447,7 +449,7 @@ class Analyzer:
             exercise=self.exercise.id,
             affected_side=self.affected_side,
             reps=tuple(self.reps),
-            summary=summarise(self.reps, self.affected_side),
+            summary=summarise(self.reps, self.affected_side, self.exercise.unit),
             warnings=tuple(warnings),
             resting_asymmetry_mm=self.measurer.resting_asymmetry(),
             baselines=self.measurer.baselines,

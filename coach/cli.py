@@ -112,6 +112,11 @@ def _analyze(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _amount(value: float, unit: str) -> str:
+    """A side's movement in words: "3.2 mm", or "45 % closed" for eye closure."""
+    return f"{value:.1f} mm" if unit == "mm" else f"{value:.0f} % closed"
+
+
 def format_summary(d: dict, exercise_name: str) -> str:
     """A short, plain summary of an analysis dict (the JSON contract)."""
     lines = [
@@ -122,19 +127,17 @@ def format_summary(d: dict, exercise_name: str) -> str:
     lines.append(f"  {len(reps)} repetition{'s' if len(reps) != 1 else ''} found")
     for r in reps:
         sym = "–" if r["symmetry_pct"] is None else f"{r['symmetry_pct']:.0f} %"
+        left, right = _amount(r["movement"]["left"], r["unit"]), _amount(r["movement"]["right"], r["unit"])
         lines.append(
-            f"  rep {r['index']}: {r['start_s']:.1f}–{r['end_s']:.1f} s   "
-            f"left {r['excursion_mm']['left']:.1f} mm   right {r['excursion_mm']['right']:.1f} mm   "
+            f"  rep {r['index']}: {r['start_s']:.1f}–{r['end_s']:.1f} s   left {left}   right {right}   "
             f"symmetry {sym}   ({how_sure(r['confidence'])})"
         )
     s = d["summary"]
-    if s["excursion_mm"] is not None:
+    if s["movement"] is not None:
         sym = "–" if s["symmetry_pct"] is None else f"{s['symmetry_pct']:.0f} %"
         weaker = s["weaker_side"] or "neither (the two sides moved about the same)"
-        lines.append(
-            f"  Overall: left {s['excursion_mm']['left']:.1f} mm, right {s['excursion_mm']['right']:.1f} mm; "
-            f"symmetry {sym}; weaker side: {weaker}"
-        )
+        left, right = _amount(s["movement"]["left"], s["unit"]), _amount(s["movement"]["right"], s["unit"])
+        lines.append(f"  Overall: left {left}, right {right}; symmetry {sym}; weaker side: {weaker}")
     for w in d["warnings"]:
         lines.append(f"  Note: {w}")
     return "\n".join(lines)

@@ -21,6 +21,7 @@ from coach.motion.tissue import (
     SMILE_POINTS,
     TrackPoint,
 )
+from coach.reps import LEVELS
 
 # Eyelid points sit on the lid skin just off the margin; thin structures get a small window.
 LID_POINTS = tuple(
@@ -139,7 +140,8 @@ class ExerciseSpec:
         instructions: plain words for the patient.
         reps: repetitions in a set.
         rise_s, hold_s, release_s, rest_s: the cue schedule, seconds.
-        on_mm, off_mm: movement that starts and ends a rep (in the measure's unit).
+        on_level, off_level: movement that starts and ends a rep, in the measure's
+            :attr:`unit` (mm, or per cent of the resting eye opening for eye closure).
         cue_move, cue_hold, cue_release: what the coach says.
         cue_alternate: if set, even-numbered reps use this instead of ``cue_move``
             (the "ee"–"oo" alternation).
@@ -160,8 +162,8 @@ class ExerciseSpec:
     hold_s: float = 5.0
     release_s: float = 1.5
     rest_s: float = 3.0
-    on_mm: float = 1.0
-    off_mm: float = 0.5
+    on_level: float = 1.0
+    off_level: float = 0.5
     cue_move: str = "Move gently"
     cue_hold: str = "Hold"
     cue_release: str = "And relax"
@@ -175,14 +177,26 @@ class ExerciseSpec:
     def __post_init__(self) -> None:
         if self.measure not in MEASURES:
             raise ValueError(f"measure must be one of {sorted(MEASURES)}, got {self.measure!r}")
-        if not 0.05 <= self.off_mm < self.on_mm <= 100.0:
-            raise ValueError(f"need 0.05 <= off_mm < on_mm <= 100, got off_mm={self.off_mm}, on_mm={self.on_mm}")
+        unit = self.measure_def.unit
+        low, high, low_off = LEVELS[unit]  # the repetition detector's
+        if not low <= self.on_level <= high:
+            raise ValueError(f"on_level must be {low:g} to {high:g} ({unit} for {self.measure}), got {self.on_level}")
+        if not low_off <= self.off_level < self.on_level:
+            raise ValueError(
+                f"off_level must be {low_off:g} to below on_level ({unit} for {self.measure}), "
+                f"got off_level={self.off_level}, on_level={self.on_level}"
+            )
         if self.watch not in ("", *WATCH_POINTS):
             raise ValueError(f"watch must be one of '', {', '.join(WATCH_POINTS)}; got {self.watch!r}")
 
     @property
     def measure_def(self) -> MeasureDef:
         return MEASURES[self.measure]
+
+    @property
+    def unit(self) -> str:
+        """The unit of this exercise's movement, levels and target: ``"mm"`` or ``"%"``."""
+        return self.measure_def.unit
 
     @property
     def points(self) -> tuple[TrackPoint, ...]:

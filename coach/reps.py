@@ -12,6 +12,9 @@ from dataclasses import dataclass
 
 REST = "rest"
 ACTIVE = "active"
+# The levels a detector accepts, per unit of its signal: (lowest on, highest on, lowest off).
+# Millimetres of movement, or per cent of the resting eye opening (eye closure).
+LEVELS = {"mm": (0.2, 20.0, 0.05), "%": (2.0, 100.0, 1.0)}
 
 
 @dataclass(frozen=True)
@@ -26,11 +29,12 @@ class RepWindow:
 
 
 class RepDetector:
-    """Finds reps in a movement signal (mm).
+    """Finds reps in a movement signal (mm, or % for eye closure).
 
     Args:
-        on_mm: a rep starts when the signal reaches this (0.2 to 20).
-        off_mm: ...and ends when it falls below this (0.05 to on_mm).
+        on: a rep starts when the signal reaches this (0.2 to 20 mm; 2 to 100 %).
+        off: ...and ends when it falls below this (0.05 mm or 1 % to below ``on``).
+        unit: the signal's unit, ``"mm"`` or ``"%"``.
         min_active_s: shorter excursions are twitches, not reps (0 to 10).
         max_gap_s: longest stretch without a measurement that a rep survives (0 to 10).
         max_active_s: a movement that has not returned to rest after this long is not
@@ -40,23 +44,27 @@ class RepDetector:
 
     def __init__(
         self,
-        on_mm: float = 1.0,
-        off_mm: float = 0.5,
+        on: float = 1.0,
+        off: float = 0.5,
         min_active_s: float = 0.4,
         max_gap_s: float = 0.6,
         max_active_s: float = 20.0,
+        unit: str = "mm",
     ) -> None:
-        if not 0.2 <= on_mm <= 20.0:
-            raise ValueError(f"on_mm must be 0.2 to 20, got {on_mm}")
-        if not 0.05 <= off_mm < on_mm:
-            raise ValueError(f"off_mm must be 0.05 to below on_mm ({on_mm}), got {off_mm}")
+        if unit not in LEVELS:
+            raise ValueError(f"unit must be one of {', '.join(LEVELS)}, got {unit}")
+        low, high, low_off = LEVELS[unit]
+        if not low <= on <= high:
+            raise ValueError(f"on must be {low:g} to {high:g} {unit}, got {on}")
+        if not low_off <= off < on:
+            raise ValueError(f"off must be {low_off:g} {unit} to below on ({on}), got {off}")
         if not 0.0 <= min_active_s <= 10.0:
             raise ValueError(f"min_active_s must be 0 to 10, got {min_active_s}")
         if not 0.0 <= max_gap_s <= 10.0:
             raise ValueError(f"max_gap_s must be 0 to 10, got {max_gap_s}")
         if not 1.0 <= max_active_s <= 600.0:
             raise ValueError(f"max_active_s must be 1 to 600, got {max_active_s}")
-        self.on_mm, self.off_mm = on_mm, off_mm
+        self.on, self.off, self.unit = on, off, unit
         self.max_active_s = max_active_s
         self.too_long = 0
         self.min_active_s, self.max_gap_s = min_active_s, max_gap_s
@@ -90,19 +98,19 @@ class RepDetector:
         if self.state == REST:
             # A rep must be seen from rest: after a gap (or at the very start) a
             # movement already under way is not counted, only the next one.
-            if value >= self.on_mm and self._last_low_t is not None:
+            if value >= self.on and self._last_low_t is not None:
                 self.state = ACTIVE
                 self._start = self._last_low_t
                 self._peak, self._peak_t = value, t_s
                 self.rest_since = None
-            elif value < self.off_mm:
+            elif value < self.off:
                 self._last_low_t = t_s
                 if self.rest_since is None:
                     self.rest_since = t_s
             return None
         if value > self._peak:
             self._peak, self._peak_t = value, t_s
-        if value >= self.off_mm:
+        if value >= self.off:
             if t_s - self._start > self.max_active_s:
                 # Never back to rest: not a repetition. Counting starts again at the next rest.
                 self.too_long += 1

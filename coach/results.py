@@ -12,26 +12,33 @@ def _r(x: float | None, nd: int) -> float | None:
     return None if x is None else round(float(x), nd)
 
 
+def _sides(p: PerSide[float] | None) -> dict[str, float | None] | None:
+    return None if p is None else {s: _r(p[s], 2) for s in ("left", "right")}
+
+
 @dataclass(frozen=True)
 class RepResult:
     """One scored repetition.
 
     Attributes:
-        excursion_mm: movement of the measured point per side at the hold, mm.
-        components_mm: per side (outward, up) parts of that movement, mm.
+        movement: the exercise's movement per side at the hold, in ``unit``: how far
+            the measured point moved (mm), or how much the eye closed (per cent of its
+            resting opening).
+        components_mm: per side (outward, up) movement of the measured point, mm.
         angle_deg: per side direction, 0° outward, 90° up.
         symmetry_pct: see :func:`coach.measures.symmetry.symmetry_pct`.
         landmark_excursion_mm: the landmark-only measure of the same rep.
         confidence: how far the rep's symmetry can be trusted, 0–1 (0.5: it may be
             5 points off; :func:`coach.measures.peak.rep_confidence`).
         frames: frames measured in the rep.
+        unit: ``"mm"`` or ``"%"``.
     """
 
     index: int
     start_s: float
     peak_s: float
     end_s: float
-    excursion_mm: PerSide[float]
+    movement: PerSide[float]
     components_mm: PerSide[tuple[float, float]]
     angle_deg: PerSide[float]
     symmetry_pct: float | None
@@ -39,6 +46,12 @@ class RepResult:
     landmark_symmetry_pct: float | None
     confidence: float
     frames: int
+    unit: str = "mm"
+
+    @property
+    def excursion_mm(self) -> PerSide[float] | None:
+        """The movement in millimetres; None for a measure in per cent."""
+        return self.movement if self.unit == "mm" else None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -46,12 +59,14 @@ class RepResult:
             "start_s": _r(self.start_s, 3),
             "peak_s": _r(self.peak_s, 3),
             "end_s": _r(self.end_s, 3),
-            "excursion_mm": {s: _r(self.excursion_mm[s], 2) for s in ("left", "right")},
+            "movement": {s: _r(self.movement[s], 2) for s in ("left", "right")},
+            "unit": self.unit,
+            "excursion_mm": _sides(self.excursion_mm),
             "symmetry_pct": _r(self.symmetry_pct, 1),
             "outward_mm": {s: _r(self.components_mm[s][0], 2) for s in ("left", "right")},
             "up_mm": {s: _r(self.components_mm[s][1], 2) for s in ("left", "right")},
             "angle_deg": {s: _r(self.angle_deg[s], 1) for s in ("left", "right")},
-            "landmark_excursion_mm": {s: _r(self.landmark_excursion_mm[s], 2) for s in ("left", "right")},
+            "landmark_excursion_mm": _sides(self.landmark_excursion_mm),
             "landmark_symmetry_pct": _r(self.landmark_symmetry_pct, 1),
             "confidence": _r(self.confidence, 2),
             "frames": self.frames,
@@ -60,23 +75,28 @@ class RepResult:
 
 @dataclass(frozen=True)
 class Summary:
-    """Mean over reps, per side, and what it means."""
+    """Mean over reps, per side, and what it means (``movement`` in ``unit``, as :class:`RepResult`'s)."""
 
-    excursion_mm: PerSide[float] | None
+    movement: PerSide[float] | None
     symmetry_pct: float | None
     weaker_side: str | None
     landmark_excursion_mm: PerSide[float] | None = None
     landmark_symmetry_pct: float | None = None
+    unit: str = "mm"
+
+    @property
+    def excursion_mm(self) -> PerSide[float] | None:
+        """The mean movement in millimetres; None for a measure in per cent."""
+        return self.movement if self.unit == "mm" else None
 
     def to_dict(self) -> dict[str, Any]:
-        def side(p: PerSide[float] | None) -> dict[str, float | None] | None:
-            return None if p is None else {s: _r(p[s], 2) for s in ("left", "right")}
-
         return {
-            "excursion_mm": side(self.excursion_mm),
+            "movement": _sides(self.movement),
+            "unit": self.unit,
+            "excursion_mm": _sides(self.excursion_mm),
             "symmetry_pct": _r(self.symmetry_pct, 1),
             "weaker_side": self.weaker_side,
-            "landmark_excursion_mm": side(self.landmark_excursion_mm),
+            "landmark_excursion_mm": _sides(self.landmark_excursion_mm),
             "landmark_symmetry_pct": _r(self.landmark_symmetry_pct, 1),
         }
 

@@ -545,7 +545,7 @@ class SessionEngine:
         speed = (
             max(recent[-1].values.left, recent[-1].values.right) - max(recent[0].values.left, recent[0].values.right)
         ) / dt  # type: ignore[union-attr]
-        limit = max(ex.target, 2 * ex.on_mm) / max(0.2, ex.rise_s / 3)
+        limit = max(ex.target, 2 * ex.on_level) / max(0.2, ex.rise_s / 3)
         return speed > limit
 
     # -- results -----------------------------------------------------------------
@@ -627,7 +627,7 @@ def score_rep(
     Rules:
         * peak per side: median over the hold, after a 0.3 s settle (for the
           mouth-corner measure, the length of the median movement vector);
-        * completed: the larger side's peak reached ``on_mm``;
+        * completed: the larger side's peak reached ``on_level``;
         * onset/release: when each side passes 20 % of its own peak; the lag is
           the difference between the sides;
         * steadiness: spread of the hold, 100 × SD ÷ mean, per side;
@@ -650,14 +650,14 @@ def score_rep(
     unit = ex.measure_def.unit
     vectors = [f.move for f in hold] if ex.measure == "mouth_corner" and all(f.move for f in hold) else None
     peak, _ = hold_peak([f.values for f in hold], vectors)  # type: ignore[misc]
-    completed = max(peak.left, peak.right) >= ex.on_mm
+    completed = max(peak.left, peak.right) >= ex.on_level
     sym = symmetry_pct(peak.left, peak.right, affected) if completed else None
     onset: dict[str, float | None] = {}
     release: dict[str, float | None] = {}
     steady: dict[str, float | None] = {}
     for s in ("left", "right"):
         p = peak[s]
-        if completed and p >= ex.off_mm:
+        if completed and p >= ex.off_level:
             onset[s] = _first_crossing(seen, s, 0.2 * p, move_start, above=True)
             release[s] = _first_crossing(seen, s, 0.2 * p, release_start, above=False)
             vals = np.array([f.values[s] for f in hold])  # type: ignore[index]

@@ -58,11 +58,13 @@ def test_json_contract(analysed, smile_video):
     for i, (rep, (t0, _, t1)) in enumerate(zip(d["reps"], SHORT3.rep_windows(), strict=True), start=1):
         assert rep["index"] == i
         assert set(rep["excursion_mm"]) == {"left", "right"}
+        assert rep["unit"] == "mm" and rep["movement"] == rep["excursion_mm"]
         assert rep["start_s"] <= rep["peak_s"] <= rep["end_s"]
         assert t0 - 0.3 <= rep["start_s"] and rep["end_s"] <= t1 + 0.3
         assert rep["symmetry_pct"] == pytest.approx(50.0, abs=8.0)
     s = d["summary"]
     assert set(s["excursion_mm"]) == {"left", "right"}
+    assert s["unit"] == "mm" and s["movement"] == s["excursion_mm"]
     assert s["excursion_mm"]["left"] < s["excursion_mm"]["right"]
     assert s["weaker_side"] == "left"
     assert s["symmetry_pct"] == pytest.approx(50.0, abs=5.0)

@@ -19,8 +19,8 @@ VALID: dict[str, str] = {
     "good_rep": '"Both sides move together."',
     "reps": "3",
     "hold_s": "2.5",
-    "on_mm": "1.5",
-    "off_mm": "0.5",
+    "on_level": "1.5",
+    "off_level": "0.5",
 }
 
 
@@ -38,7 +38,7 @@ def test_the_library_holds_the_smile():
     smile = library["smile"]
     assert isinstance(smile, ExerciseSpec)
     assert smile.measure == "mouth_corner"
-    assert smile.off_mm < smile.on_mm
+    assert smile.off_level < smile.on_level and smile.unit == "mm"
     assert get_exercise("smile") is smile
 
 
@@ -66,7 +66,7 @@ def test_a_valid_file_loads_with_defaults_for_omitted_fields(tmp_path):
     write_exercise(tmp_path, "wink.toml")
     spec = get_exercise("wink", tmp_path)
     defaults = ExerciseSpec(id="x", name="x")
-    assert (spec.id, spec.name, spec.reps, spec.hold_s, spec.on_mm, spec.off_mm) == (
+    assert (spec.id, spec.name, spec.reps, spec.hold_s, spec.on_level, spec.off_level) == (
         "wink",
         "Gentle wink",
         3,
@@ -93,11 +93,12 @@ def test_files_load_in_name_order(tmp_path):
         ({"reps": '"five"'}, "reps", "whole number"),
         ({"reps": "2.5"}, "reps", "whole number"),
         ({"reps": "true"}, "reps", "whole number"),
-        ({"on_mm": '"1.5"'}, "on_mm", "number"),
+        ({"on_level": '"1.5"'}, "on_level", "number"),
         ({"name": "3"}, "name", "text"),
         ({"reps": "0"}, "reps", "1 to 50"),
         ({"reps": "51"}, "reps", "1 to 50"),
-        ({"on_mm": "150.0"}, "on_mm", "0.2 to 100"),
+        ({"on_level": "150.0"}, "on_level", "0.2 to 100"),
+        ({"on_level": "25.0"}, "on_level", "0.2 to 20 (mm for mouth_corner)"),
         ({"watch": '"ear"'}, "watch", "eye"),
         ({"match_weaker": '"yes"'}, "match_weaker", "true or false"),
         ({"good_rep": None}, "good_rep", "missing"),
@@ -106,8 +107,9 @@ def test_files_load_in_name_order(tmp_path):
         ({"id": '"Wink"'}, "id", "lower-case"),
         ({"id": '"wink-2"'}, "id", "lower-case"),
         ({"measure": '"eyebrow"'}, "measure", "mouth_corner"),
-        ({"off_mm": "1.5"}, "off_mm", "off_mm < on_mm"),
-        ({"off_mm": "1.8"}, "off_mm", "off_mm < on_mm"),
+        ({"off_level": "1.5"}, "off_level", "to below on_level"),
+        ({"off_level": "1.8"}, "off_level", "to below on_level"),
+        ({"measure": '"eye_closure"', "on_level": "1.5"}, "on_level", "2 to 100 (% for eye_closure)"),
     ],
 )
 def test_a_malformed_file_names_the_file_and_the_field(tmp_path, changes, field, says):

@@ -217,8 +217,8 @@ VALID_EXERCISE: dict[str, Any] = {
     "good_rep": "Both sides move together.",
     "reps": 3,
     "hold_s": 2.5,
-    "on_mm": 1.5,
-    "off_mm": 0.5,
+    "on_level": 1.5,
+    "off_level": 0.5,
 }
 VALID_PROGRAM: dict[str, Any] = {
     "id": "p",

@@ -137,11 +137,14 @@ def test_in_rest_for_counts_seconds_since_the_release():
 @pytest.mark.parametrize(
     ("kwargs", "name"),
     [
-        ({"on_mm": 0.1}, "on_mm"),
-        ({"on_mm": 25.0}, "on_mm"),
-        ({"off_mm": 0.01}, "off_mm"),
-        ({"off_mm": 1.0}, "off_mm"),  # equal to on_mm
-        ({"on_mm": 2.0, "off_mm": 3.0}, "off_mm"),
+        ({"on": 0.1}, "on"),
+        ({"on": 25.0}, "on"),
+        ({"off": 0.01}, "off"),
+        ({"off": 1.0}, "off"),  # equal to on
+        ({"on": 2.0, "off": 3.0}, "off"),
+        ({"unit": "%", "on": 1.0}, "on"),  # per cent of the eye opening: from 2
+        ({"unit": "%", "on": 25.0, "off": 0.5}, "off"),
+        ({"unit": "px"}, "unit"),
         ({"min_active_s": -0.1}, "min_active_s"),
         ({"min_active_s": 11.0}, "min_active_s"),
         ({"max_gap_s": -1.0}, "max_gap_s"),
@@ -156,8 +159,10 @@ def test_bad_arguments_are_named(kwargs, name):
 @pytest.mark.parametrize(
     "kwargs",
     [
-        {"on_mm": 0.2, "off_mm": 0.05},
-        {"on_mm": 20.0, "off_mm": 19.9},
+        {"on": 0.2, "off": 0.05},
+        {"on": 20.0, "off": 19.9},
+        {"unit": "%", "on": 25.0, "off": 12.0},  # the gentle eye closure's
+        {"unit": "%", "on": 100.0, "off": 1.0},
         {"min_active_s": 0.0, "max_gap_s": 0.0},
         {"min_active_s": 10.0, "max_gap_s": 10.0},
     ],

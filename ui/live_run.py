@@ -348,7 +348,7 @@ def virtual_patient(
     weak = affected_side or "left"
     perfs = {}
     for ex in plan.steps:
-        strong = ex.target if ex.target > 0 else 3 * ex.on_mm
+        strong = ex.target if ex.target > 0 else 3 * ex.on_level
         if ex.measure == "eye_closure":  # the portrait's lids can close about 93 % of the way
             strong = min(strong, EYE_CLOSURE_MAX_PCT)
         amounts = {weak: strong * ratio, ("right" if weak == "left" else "left"): strong}

@@ -16,7 +16,17 @@ from pathlib import Path
 import numpy as np
 
 from coach.exercise import DEFAULT_SMILE, ExerciseSpec
-from coach.measurer import MIN_CONFIDENCE, NO_FACE, OK, TOO_SMALL, TURNED, UNSURE, FrameMeasures
+from coach.measurer import (
+    BOTH_IRISES,
+    MIN_CONFIDENCE,
+    NO_FACE,
+    OK,
+    TOO_SMALL,
+    TURNED,
+    UNSURE,
+    FrameMeasures,
+    one_eye_scale_words,
+)
 from coach.measures.landmark import smile_angle_deg
 from coach.measures.peak import (
     NO_REST,
@@ -433,6 +443,8 @@ class Analyzer:
                     f"{len(self.unmeasured)} movement(s) were seen but not scored, because they could not be "
                     f"measured reliably ({words})."
                 )
+            if self.measurer.scale_from != BOTH_IRISES:
+                warnings.append(one_eye_scale_words(self.measurer.scale_from))
             measured = sum(v for k, v in self.status_s.items() if k == OK)
             if not self.reps and (self.frames_scored > 0 or self.unmeasured):
                 if self.unmeasured or measured < 0.5 * (measured + unsure):
@@ -454,9 +466,10 @@ class Analyzer:
             resting_asymmetry_mm=self.measurer.resting_asymmetry(),
             baselines=self.measurer.baselines,
             extra={
+                "scale_from": self.measurer.scale_from,
                 "reps_not_measured": [
                     {"start_s": round(a, 3), "end_s": round(b, 3), "reason": r} for a, b, r in self.unmeasured
-                ]
+                ],
             },
         )
 

@@ -79,8 +79,18 @@ def eye_centers_px(xy_px: np.ndarray) -> dict[str, np.ndarray]:
 
 def iris_diameter_px(xy_px: np.ndarray) -> float:
     """Mean horizontal iris diameter of both eyes, pixels."""
-    d = [np.linalg.norm(xy_px[a, :2] - xy_px[b, :2]) for a, b in L.IRIS_HORIZONTAL.values()]
-    return float(np.mean(d))
+    d = iris_diameters_px(xy_px)
+    return 0.5 * (d["left"] + d["right"])
+
+
+def iris_diameters_px(xy_px: np.ndarray) -> dict[str, float]:
+    """Horizontal iris diameter of each eye (anatomical sides), pixels."""
+    return {s: float(np.linalg.norm(xy_px[a, :2] - xy_px[b, :2])) for s, (a, b) in L.IRIS_HORIZONTAL.items()}
+
+
+def eye_openings_px(xy_px: np.ndarray) -> dict[str, float]:
+    """Upper to lower lid at mid-eye, per eye, pixels."""
+    return {s: float(np.linalg.norm(xy_px[L.EYE_UPPER_LID[s], :2] - xy_px[L.EYE_LOWER_LID[s], :2])) for s in L.SIDES}
 
 
 def pose_angles_deg(pose: np.ndarray | None) -> tuple[float, float, float]:

@@ -20,7 +20,17 @@ from typing import Any
 import numpy as np
 
 from coach.exercise import ExerciseSpec
-from coach.measurer import CALIBRATING, NO_FACE, OK, TURNED, UNSURE, FaceMeasurer, FrameMeasures
+from coach.measurer import (
+    BOTH_IRISES,
+    CALIBRATING,
+    NO_FACE,
+    OK,
+    TURNED,
+    UNSURE,
+    FaceMeasurer,
+    FrameMeasures,
+    one_eye_scale_words,
+)
 from coach.measures.peak import (
     NO_REST,
     TOO_UNSURE,
@@ -295,6 +305,7 @@ class SessionEngine:
         self._seen_since: float | None = None
         self._measurer = self._new_measurer()
         self._first_resting: dict[str, float] | None = None
+        self.scale_from_one_eye: str | None = None  # the eye whose iris alone set a scale, if any
 
     # -- life cycle -------------------------------------------------------------
     def close(self) -> None:
@@ -408,6 +419,8 @@ class SessionEngine:
                 if not self._measurer.calibrated:
                     break
                 self._measurer.rebaseline()
+                if self._measurer.scale_from != BOTH_IRISES:
+                    self.scale_from_one_eye = self._measurer.scale_from
                 if self._first_resting is None:
                     self._first_resting = self._measurer.resting_asymmetry()
                 self._start_rep(end)
@@ -559,6 +572,7 @@ class SessionEngine:
             self.frames_with_face,
             self._first_resting,
             self.unmeasured,
+            self.scale_from_one_eye,
         )
 
 
@@ -978,6 +992,7 @@ def build_result(
     frames_with_face: int,
     resting: dict[str, float] | None = None,
     unmeasured: list[tuple[str, int, str]] | None = None,
+    scale_from_one_eye: str | None = None,
 ) -> SessionResult:
     summaries = []
     for i, ex in enumerate(plan.steps):
@@ -994,6 +1009,8 @@ def build_result(
         reasons = by_count(r for *_, r in unmeasured)
         words = ", ".join(UNMEASURED_WORDS.get(r, UNMEASURED_WORDS["no_face"]) for r in reasons)
         warnings.append(f"{len(unmeasured)} movement(s) could not be measured reliably ({words}).")
+    if scale_from_one_eye:
+        warnings.append(one_eye_scale_words(scale_from_one_eye))
     return SessionResult(
         plan.id,
         affected,

@@ -356,3 +356,51 @@ def test_tissue_motion_survives_a_new_crop_size_and_a_refused_reference():
         tm.set_reference([(gray, other)], other.to_mm(lm[:, :2]), np.full(3, 1.0))
     assert tm.geometry.size_wh == before
     assert all(np.isfinite(d).all() for d in tm.measure(gray, ff).displacement_mm.values())
+
+
+@pytest.mark.parametrize(
+    ("iris", "opening", "chosen"),
+    [
+        ({"left": 20.1, "right": 19.4}, {"left": 14.6, "right": 14.6}, "both"),  # the portrait: 3.6 % apart
+        ({"left": 20.0, "right": 18.2}, {"left": 14.0, "right": 13.0}, "left"),  # 9 % apart
+        ({"left": 19.0, "right": 20.0}, {"left": 5.0, "right": 14.0}, "right"),  # the left eye nearly shut
+        ({"left": 20.0, "right": 18.2}, {"left": 12.0, "right": 14.0}, "right"),  # the more open eye's
+    ],
+)
+def test_the_scale_comes_from_both_irises_only_when_they_agree(iris, opening, chosen):
+    from coach.measurer import scale_eye
+
+    assert scale_eye(iris, opening) == chosen
+
+
+def test_a_scale_from_one_eye_is_used_and_said(model, monkeypatch):
+    # The portrait's irises differ by 3.6 %: with the tolerance made tighter than that,
+    # the scale comes from the more open (left) eye's iris alone, and the result says so.
+    import coach.measurer as measurer_module
+    from coach.analysis import analyze_frames
+    from coach.measurer import FaceMeasurer
+    from coach.phantom import PhantomRenderer, PhantomSpec
+    from coach.tracking import FaceTracker
+
+    spec = PhantomSpec(duration_s=1.0)
+
+    def calibrated() -> FaceMeasurer:
+        measurer = FaceMeasurer()
+        with FaceTracker(model) as tracker:
+            for t, frame in PhantomRenderer(spec).frames():
+                measurer.update(frame, tracker.update(frame, t), t)
+        assert measurer.calibrated
+        return measurer
+
+    both = calibrated()
+    assert both.scale_from == "both"
+    result = analyze_frames(PhantomRenderer(spec).frames(), model=model)
+    assert result.extra["scale_from"] == "both" and not any("eye alone" in w for w in result.warnings)
+    monkeypatch.setattr(measurer_module, "IRIS_AGREEMENT", 0.02)
+    one = calibrated()
+    assert one.scale_from in ("left", "right")
+    # One iris instead of the mean of two: the scale moves by half their difference.
+    assert abs(one._eye_dist_mm / both._eye_dist_mm - 1.0) == pytest.approx(0.018, abs=0.006)
+    result = analyze_frames(PhantomRenderer(spec).frames(), model=model)
+    assert result.extra["scale_from"] == one.scale_from
+    assert any(f"taken from your {one.scale_from} eye alone" in w for w in result.warnings)

@@ -55,6 +55,7 @@ class _Scripted:
     """
 
     baselines = 1
+    scale_from = "both"
 
     def __init__(self, frames: list[FrameMeasures], can_renew: bool = True) -> None:
         self._frames = iter(frames)

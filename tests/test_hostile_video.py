@@ -454,8 +454,38 @@ def test_upload_page_names_the_file_itself_and_measures_it(written, tmp_path, ph
     assert [p.name for p in written] == ["upload.avi"]  # named by its content, in a private folder
     assert written[0].parent.parent == tmp_path and not written[0].parent.exists()
     assert [t.value for t in at.text] == ["Your video: vom.mp4"]
+    # No number before the person has checked left and right on a still of the video.
+    assert not at.subheader and len(at.get("image")) == 1
+    sides_checked(at)
+    assert not at.exception
     assert any("1 smile scored" in s.value for s in at.subheader)
     assert not any("dark" in w.value for w in at.warning)
+    assert all(not p.exists() for p in written)  # each look at the video deletes its copy
+
+
+def sides_checked(at, swapped: bool = False) -> None:
+    """Answer the page's left-and-right check and run it."""
+    from ui.views.measure import SIDES_RIGHT, SIDES_SWAPPED
+
+    (radio,) = [r for r in at.radio if r.key.startswith("sides_")]
+    radio.set_value(SIDES_SWAPPED if swapped else SIDES_RIGHT).run()
+
+
+@pytest.mark.parametrize("answer_swapped", [True, False])
+def test_a_mirrored_selfie_video_is_measured_with_the_right_sides_once_the_person_says_so(
+    written, phantom_video, answer_swapped
+):
+    # A front-camera video saved as a mirror image: the patient's weak left side shows on
+    # the picture's left. Told so, the page reads it the right way round.
+    spec = smile_phantom(2.0, 4.0, schedule=ONE_REP, mirrored=True)
+    video = phantom_video(spec, "upload-selfie").read_bytes()
+    at = measure_page()
+    at.file_uploader(key="upload").set_value(("selfie.avi", video, "video/x-msvideo")).run()
+    assert not at.exception and not at.subheader
+    sides_checked(at, swapped=answer_swapped)
+    assert not at.exception
+    weaker = "left" if answer_swapped else "right"  # a wrong answer swaps the sides
+    assert any(f"**{weaker}** side moved less" in m.value for m in at.markdown)
 
 
 def test_upload_page_warns_that_a_dark_video_may_be_less_accurate(written, tmp_path):
@@ -467,6 +497,7 @@ def test_upload_page_warns_that_a_dark_video_may_be_less_accurate(written, tmp_p
     writer.release()
     at = measure_page()
     at.file_uploader(key="upload").set_value(("dark.avi", path.read_bytes(), "video/x-msvideo")).run()
+    sides_checked(at)
     assert not at.exception
     assert any("quite dark" in w.value for w in at.warning)
 

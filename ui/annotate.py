@@ -54,3 +54,33 @@ def annotate(
         label = "L" if side == "left" else "R"
         cv2.putText(img, label, (x0 + 4, top - 8), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (255, 255, 255), 2, cv2.LINE_AA)
     return img
+
+
+def label_sides(frame_rgb: np.ndarray, obs: FaceObservation) -> np.ndarray:
+    """The frame as it is, with "your left" and "your right" written on the cheeks FaceCoach takes for them.
+
+    For a person to check the sides before any number is shown: if the words sit on the
+    wrong cheeks, the video is mirrored.
+
+    Args:
+        frame_rgb: (H, W, 3) uint8 frame, as the engine reads it.
+        obs: the face found in it (anatomical sides).
+    """
+    img = np.ascontiguousarray(frame_rgb.copy())
+    h, w = img.shape[:2]
+    scale = max(0.5, w / 900)
+    corners = {s: obs.xy[MOUTH_CORNER[s]] for s in ("left", "right")}
+    span = float(np.linalg.norm(corners["left"] - corners["right"]))
+    for side, colour in (("left", LEFT_COLOUR), ("right", RIGHT_COLOUR)):
+        x, y = corners[side]
+        other = corners["right" if side == "left" else "left"]
+        out = 1.0 if x >= other[0] else -1.0  # away from the other corner
+        text = f"your {side}"
+        (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 2)
+        tx = int(x + out * 0.5 * span) - (0 if out > 0 else tw)
+        tx = min(max(tx, 2), w - tw - 2)
+        ty = int(min(max(y, th + 2), h - 4))
+        cv2.circle(img, (int(round(x)), int(round(y))), max(3, w // 160), colour, -1, cv2.LINE_AA)
+        cv2.putText(img, text, (tx, ty), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 5, cv2.LINE_AA)
+        cv2.putText(img, text, (tx, ty), cv2.FONT_HERSHEY_SIMPLEX, scale, colour, 2, cv2.LINE_AA)
+    return img

@@ -18,10 +18,11 @@ from coach.live import frame_brightness
 from coach.measures.peak import how_sure
 from coach.phantom import PhantomRenderer, Schedule, smile_phantom
 from coach.results import AnalysisResult
+from coach.tracking import FaceTracker
 from coach.video import CONTAINER_SUFFIX, HEAD_BYTES, VideoReader, check_upload, display_name
 from exercises import get_exercise
 from ui import context
-from ui.annotate import annotate
+from ui.annotate import annotate, label_sides
 from ui.overlay import TOO_DARK
 
 MAX_UPLOAD_MB = 200
@@ -58,6 +59,23 @@ def run_analysis(frames, n_frames: int, fps: float, source: str, affected: str |
     if best[1] is not None:
         st.image(best[1], caption="The biggest moment of your smile (shown as a mirror).", width=480)
     return result
+
+
+SIDES_RIGHT = "Yes"
+SIDES_SWAPPED = "No, they are the wrong way round (my video is mirrored)"
+STILL_SEARCH_S = 5.0  # how far into a video to look for a face to label
+
+
+def labelled_still(video: VideoReader) -> np.ndarray | None:
+    """The first frame with a face in the first seconds, its left and right written on it (None if none)."""
+    with FaceTracker(context.model()) as tracker:
+        for t, frame in video:
+            if t > STILL_SEARCH_S:
+                return None
+            obs = tracker.update(frame, t)
+            if obs is not None:
+                return label_sides(frame, obs)
+    return None
 
 
 def show_result(result: AnalysisResult) -> None:
@@ -141,6 +159,25 @@ def upload_tab() -> None:
         path.write_bytes(data)
         try:
             with VideoReader(path, name="This file") as video:
+                still = labelled_still(video)
+            if still is not None:
+                # Phones often save front-camera videos as a mirror image: then left and
+                # right would swap. The person checks before any number is shown.
+                st.image(still, caption="Where FaceCoach sees your left and right.", width=480)
+                answer = st.radio(
+                    "Is **your left** written on your left cheek?",
+                    [SIDES_RIGHT, SIDES_SWAPPED],
+                    index=None,
+                    key=f"sides_{up.file_id}",
+                )
+                if answer is None:
+                    st.info("Please check the picture and answer; then your numbers are shown.")
+                    return
+                mirrored = answer == SIDES_SWAPPED
+            else:
+                st.info("We could not find your face in the first seconds to check left and right.")
+                mirrored = False
+            with VideoReader(path, name="This file", mirrored=mirrored) as video:
                 info = video.info
                 result = run_analysis(iter(video), info.frame_count, info.fps, shown, side)
         except FaceCoachError as err:

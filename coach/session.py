@@ -401,6 +401,14 @@ class SessionEngine:
             self._buffer.clear()
             self._enter(PAUSED, t)
             return
+        if self._phase == REST and lost_for > self.pause_after_s:
+            # Face lost while resting: the rep before is complete (scored now if it was not
+            # yet); the next one starts, with its movement cue, after the face is back and
+            # has rested again.
+            if not self._scored:
+                self._score(completed)
+            self._enter(PAUSED, t)
+            return
         if self._phase == PAUSED:
             if self._seen_since is not None and t - self._seen_since >= 0.5:
                 self._rest_len = self.resume_rest_s
@@ -436,7 +444,9 @@ class SessionEngine:
                     self._score(completed)
                 if self._unseen_since is not None:
                     break  # wait for the face before the next movement
-                self._next_rep(end)
+                # After waiting for the face, the next movement starts now, with its cue;
+                # the schedule never runs through phases the patient was not shown.
+                self._next_rep(end if t - end <= self.pause_after_s else t)
         # Score early in the rest, once the release has had time to show.
         if self._phase == REST and not self._scored and t - (self._phase_t or t) >= min(0.5, self._rest_len):
             self._score(completed)

@@ -1,0 +1,118 @@
+"""A guided session when the face leaves the picture, at every moment of a repetition.
+
+The measurer is scripted (the patient follows the cues: both mouth corners 3 mm out
+while asked to move and hold, at rest otherwise), so what is tested is the session's
+schedule: after the face comes back the coach always starts the movement again with its
+movement cue, and every planned repetition ends as done or interrupted and redone —
+never skipped by the clock running on while nobody was there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from coach.measurer import NO_FACE, OK, FrameMeasures
+from coach.measures.sides import PerSide
+from coach.session import DONE, HOLD, MOVE, PAUSED, RELEASE, REST, SessionEngine, SessionPlan
+from exercises import get_exercise
+
+FPS = 30.0
+EXERCISE = replace(get_exercise("smile"), reps=3, rise_s=1.0, hold_s=2.0, release_s=1.0, rest_s=2.0)
+
+
+class _Patient:
+    """Stands in for the measurer: a face that follows the engine's cues, gone in ``absent``."""
+
+    calibrated = True
+    scale_from = "both"
+
+    def __init__(self, engine: SessionEngine, absent: tuple[float, float]) -> None:
+        self.engine = engine
+        self.absent = absent
+        self.reference_t_s = 0.0
+        self._t = 0.0
+
+    def update(self, frame, obs, t_s):  # noqa: ANN001, ANN201
+        self._t = t_s
+        if self.absent[0] <= t_s < self.absent[1]:
+            return FrameMeasures(t_s, NO_FACE)
+        mm = 3.0 if self.engine._phase in (MOVE, HOLD) else 0.0
+        move = PerSide((mm, 0.0), (mm, 0.0))
+        return FrameMeasures(
+            t_s,
+            OK,
+            confidence=0.9,
+            movement_mm={"mouth_corner": move},
+            landmark_movement_mm={"mouth_corner": move},
+            reference_t_s=self.reference_t_s,
+        )
+
+    def rebaseline(self) -> bool:
+        self.reference_t_s = self._t
+        return True
+
+    def resting_asymmetry(self) -> None:
+        return None
+
+
+class _NoTracker:
+    def update(self, frame, t_s):  # noqa: ANN001, ANN201
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+def _session(absent: tuple[float, float], seconds: float = 90.0):  # noqa: ANN202
+    blank = np.zeros((8, 8, 3), np.uint8)
+    plan = SessionPlan("t", "smile", (EXERCISE,))
+    cues = []
+    with SessionEngine(plan, tracker=_NoTracker()) as engine:
+        engine._measurer = _Patient(engine, absent)  # type: ignore[assignment]
+        for i in range(int(seconds * FPS)):
+            t = i / FPS
+            update = engine.update(blank, t, observation=None)
+            cues.append((t, update.cue.phase, update.cue.rep, update.cue.text))
+            if engine.done:
+                break
+        return engine.result(), cues
+
+
+def _moments() -> dict[str, float]:
+    """A time inside each phase of the second repetition, as planned."""
+    (_, _, move, hold, release, rest) = SessionPlan("t", "smile", (EXERCISE,)).planned_reps()[1]
+    return {MOVE: move + 0.3, HOLD: hold + 0.5, RELEASE: release + 0.3, REST: rest + 0.3}
+
+
+@pytest.mark.parametrize("phase", [MOVE, HOLD, RELEASE, REST])
+@pytest.mark.parametrize("away_s", [0.3, 1.5, 30.0])
+def test_after_the_face_is_back_every_planned_rep_is_done_from_its_movement_cue(phase, away_s):
+    gone = _moments()[phase]
+    result, cues = _session((gone, gone + away_s))
+    # Every planned repetition is done, once each, in order; none went missing.
+    assert [r.index for r in result.reps] == [1, 2, 3], (phase, away_s, result.warnings)
+    assert all(r.completed for r in result.reps)
+    assert cues[-1][1] == DONE
+    back = gone + away_s
+    after = [(p, text) for t, p, _, text in cues if t >= back and p in (MOVE, HOLD, RELEASE)]
+    if away_s > 0.5:  # longer than the session waits before pausing
+        # From the moment the face is back, the first active phase shown is a movement cue.
+        assert after and after[0][0] == MOVE and after[0][1].startswith(EXERCISE.cue_move), after[:3]
+        assert any(p == PAUSED for _, p, _, _ in cues)
+        assert result.interrupted == int(phase in (MOVE, HOLD, RELEASE))
+    else:  # a moment's loss of the face neither pauses nor interrupts
+        assert not any(p == PAUSED for _, p, _, _ in cues) and result.interrupted == 0
+    # Each phase of a repetition is shown for its whole length once the face is back: no jump.
+    runs = []
+    for t, p, rep, _ in cues:
+        if t < back:
+            continue
+        if not runs or runs[-1][0] != (p, rep):
+            runs.append([(p, rep), t, t])
+        runs[-1][2] = t
+    for (p, _), t0, t1 in runs[1:-1]:
+        if p in (MOVE, HOLD, RELEASE):
+            assert t1 - t0 >= {MOVE: EXERCISE.rise_s, HOLD: EXERCISE.hold_s, RELEASE: EXERCISE.release_s}[p] - 0.1

@@ -263,6 +263,7 @@ class Analyzer:
         self.status_s: dict[str, float] = {}
         self.unsure_s: dict[str, float] = {}  # reason → seconds of frames not trusted for it
         self.multi_face_frames = 0
+        self.settled_rests: list[float] = []  # how far from the old rest the face settled after a rep
         self._last_t: float | None = None
         self.last_observation: FaceObservation | None = None
 
@@ -319,6 +320,14 @@ class Analyzer:
             # Has the measure itself, trusted, seen this movement? (Else only the landmarks have.)
             self._rep_trusted = (was_active and self._rep_trusted) or value is not None
         rep = self._score(window) if window is not None else None
+        if window is not None and window.settled:
+            # The face came most of the way back and stayed still there: that is its rest
+            # now (a lasting sag, a corner that stays a little up). The next repetition is
+            # measured from it, not from the old rest.
+            self.settled_rests.append(round(max(timing or 0.0, 0.0), 1))
+            if self.measurer.rebaseline():
+                self._rebased_this_rest = True
+            return fm, rep
         self._maintain(value, t_s, fm)
         return fm, rep
 
@@ -426,6 +435,13 @@ class Analyzer:
                 warnings.append(
                     f"For over {self.detector.max_active_s:.0f} s the face did not seem to return to rest "
                     f"({self.detector.too_long} time(s)); that stretch was not counted as a repetition."
+                )
+            if self.settled_rests:
+                unit = "mm" if self.exercise.unit == "mm" else "%"
+                warnings.append(
+                    f"After {len(self.settled_rests)} movement(s) your face did not go all the way back to rest "
+                    f"(it stayed up to {max(self.settled_rests):g} {unit} away); the next ones were measured from "
+                    "where it settled."
                 )
             if self.detector.abandoned:
                 warnings.append(

@@ -13,6 +13,7 @@ back it rests briefly and repeats the same rep.
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -32,6 +33,7 @@ from coach.measurer import (
     one_eye_scale_words,
 )
 from coach.measures.peak import (
+    MIN_TRUSTED_FRAMES,
     NO_REST,
     TOO_UNSURE,
     enough_trusted,
@@ -45,6 +47,7 @@ from coach.measures.symmetry import symmetry_pct, weaker_side
 from coach.model import ModelFile
 from coach.motion.trust import by_count
 from coach.observation import FaceObservation
+from coach.reps import SETTLE_BAND, SETTLE_SHARE
 from coach.series import RepSeries
 from coach.tracking import FaceTracker
 
@@ -57,6 +60,12 @@ PAUSED = "paused"
 DONE = "done"
 
 _TRACK = object()
+# Before the next movement the face must be at rest (see SessionEngine._relaxed): checked
+# over this long, or settled still over SETTLE_CHECK_S; the coach waits at most
+# RELAX_WAIT_S beyond the planned rest, asking the patient to relax.
+RELAX_CHECK_S = 0.5
+SETTLE_CHECK_S = 1.0
+RELAX_WAIT_S = 6.0
 
 # Why a whole movement was not scored, for the session's warnings.
 UNMEASURED_WORDS = {
@@ -306,6 +315,9 @@ class SessionEngine:
         self._measurer = self._new_measurer()
         self._first_resting: dict[str, float] | None = None
         self.scale_from_one_eye: str | None = None  # the eye whose iris alone set a scale, if any
+        self._recent: deque[tuple[float, PerSide[float] | None]] = deque()  # the last seconds' values
+        self._waiting_to_relax = False
+        self.unrelaxed = 0  # movements started after waiting in vain for the face to relax
 
     # -- life cycle -------------------------------------------------------------
     def close(self) -> None:
@@ -353,6 +365,9 @@ class SessionEngine:
         frame = self._frame_of(fm)
         if self._phase in (MOVE, HOLD, RELEASE, REST) and not self._scored:
             self._buffer.append(frame)
+        self._recent.append((t_s, frame.values))
+        while self._recent and self._recent[0][0] < t_s - SETTLE_CHECK_S:
+            self._recent.popleft()
         n_series = len(self.series)
         self._advance(t_s, fm, completed)
         return SessionUpdate(
@@ -444,6 +459,12 @@ class SessionEngine:
                     self._score(completed)
                 if self._unseen_since is not None:
                     break  # wait for the face before the next movement
+                if self._relaxed() is False and t - end < RELAX_WAIT_S:
+                    self._waiting_to_relax = True
+                    break  # the next movement is measured from this rest: wait until it is one
+                if self._waiting_to_relax and self._relaxed() is False:
+                    self.unrelaxed += 1
+                self._waiting_to_relax = False
                 # After waiting for the face, the next movement starts now, with its cue;
                 # the schedule never runs through phases the patient was not shown.
                 self._next_rep(end if t - end <= self.pause_after_s else t)
@@ -513,6 +534,8 @@ class SessionEngine:
             text = f"{ex.cue_hold}… {math.ceil(left)}" if left > 0 else ex.cue_hold
         elif self._phase == RELEASE:
             text = ex.cue_release + "…"
+        elif self._waiting_to_relax:
+            text = "Relax your face completely."
         else:
             text = "Rest."
         return Cue(t, self._step, ex.id, ex.name, self._rep, ex.reps, self._phase, text, left)
@@ -551,6 +574,34 @@ class SessionEngine:
                 msgs.append("Keep your mouth still")
         return LiveFeedback(value, progress, tuple(msgs))
 
+    def _relaxed(self) -> bool | None:
+        """Whether the face is at rest now, so that the next movement can be measured from here.
+
+        At rest: the last ``RELAX_CHECK_S`` of trusted frames all below the exercise's off
+        level; or settled: still (within ``SETTLE_BAND`` of its on level) for
+        ``SETTLE_CHECK_S`` and most of the way back from the last movement (below
+        ``SETTLE_SHARE`` of its peak) — a lasting sag, say. None when too few frames were
+        trusted to tell: then the coach does not keep a patient waiting on the measure's doubt.
+        """
+        ex = self.exercise
+        if not self._recent:
+            return None
+        now = self._recent[-1][0]
+        last = [max(v.left, v.right) for t, v in self._recent if v is not None and t >= now - RELAX_CHECK_S]
+        if len(last) < MIN_TRUSTED_FRAMES:
+            return None
+        if max(last) < ex.off_level:
+            return True
+        held = [max(v.left, v.right) for _, v in self._recent if v is not None]
+        mine = [r for r in self.reps if r.step == self._step and r.completed]
+        peak = max(mine[-1].peak.left, mine[-1].peak.right) if mine else 0.0
+        return (
+            now - self._recent[0][0] >= 0.9 * SETTLE_CHECK_S
+            and len(held) >= MIN_TRUSTED_FRAMES
+            and max(held) - min(held) <= SETTLE_BAND * ex.on_level
+            and max(held) < SETTLE_SHARE * peak
+        )
+
     def _too_fast_now(self, frame: _Frame) -> bool:
         # Over the last 0.25 s, faster than the whole target in a third of the rise time.
         ex = self.exercise
@@ -583,6 +634,7 @@ class SessionEngine:
             self._first_resting,
             self.unmeasured,
             self.scale_from_one_eye,
+            self.unrelaxed,
         )
 
 
@@ -1003,6 +1055,7 @@ def build_result(
     resting: dict[str, float] | None = None,
     unmeasured: list[tuple[str, int, str]] | None = None,
     scale_from_one_eye: str | None = None,
+    unrelaxed: int = 0,
 ) -> SessionResult:
     summaries = []
     for i, ex in enumerate(plan.steps):
@@ -1021,6 +1074,11 @@ def build_result(
         warnings.append(f"{len(unmeasured)} movement(s) could not be measured reliably ({words}).")
     if scale_from_one_eye:
         warnings.append(one_eye_scale_words(scale_from_one_eye))
+    if unrelaxed:
+        warnings.append(
+            f"{unrelaxed} time(s) your face had not relaxed when the next movement began; "
+            "those movements were measured from where your face was."
+        )
     return SessionResult(
         plan.id,
         affected,

@@ -29,9 +29,10 @@ class _Patient:
     calibrated = True
     scale_from = "both"
 
-    def __init__(self, engine: SessionEngine, absent: tuple[float, float]) -> None:
+    def __init__(self, engine: SessionEngine, absent: tuple[float, float], resting_mm=None) -> None:  # noqa: ANN001
         self.engine = engine
         self.absent = absent
+        self.resting_mm = resting_mm or (lambda t: 0.0)  # the corners while not asked to move
         self.reference_t_s = 0.0
         self._t = 0.0
 
@@ -39,7 +40,7 @@ class _Patient:
         self._t = t_s
         if self.absent[0] <= t_s < self.absent[1]:
             return FrameMeasures(t_s, NO_FACE)
-        mm = 3.0 if self.engine._phase in (MOVE, HOLD) else 0.0
+        mm = 3.0 if self.engine._phase in (MOVE, HOLD) else self.resting_mm(t_s)
         move = PerSide((mm, 0.0), (mm, 0.0))
         return FrameMeasures(
             t_s,
@@ -66,12 +67,12 @@ class _NoTracker:
         pass
 
 
-def _session(absent: tuple[float, float], seconds: float = 90.0):  # noqa: ANN202
+def _session(absent: tuple[float, float], seconds: float = 90.0, resting_mm=None):  # noqa: ANN001, ANN202
     blank = np.zeros((8, 8, 3), np.uint8)
     plan = SessionPlan("t", "smile", (EXERCISE,))
     cues = []
     with SessionEngine(plan, tracker=_NoTracker()) as engine:
-        engine._measurer = _Patient(engine, absent)  # type: ignore[assignment]
+        engine._measurer = _Patient(engine, absent, resting_mm)  # type: ignore[assignment]
         for i in range(int(seconds * FPS)):
             t = i / FPS
             update = engine.update(blank, t, observation=None)
@@ -116,3 +117,38 @@ def test_after_the_face_is_back_every_planned_rep_is_done_from_its_movement_cue(
     for (p, _), t0, t1 in runs[1:-1]:
         if p in (MOVE, HOLD, RELEASE):
             assert t1 - t0 >= {MOVE: EXERCISE.rise_s, HOLD: EXERCISE.hold_s, RELEASE: EXERCISE.release_s}[p] - 0.1
+
+
+def _rest_of_rep(n: int) -> tuple[float, float]:
+    """When rep ``n`` (1-based)'s planned rest starts and ends."""
+    (_, _, _, _, _, rest) = SessionPlan("t", "smile", (EXERCISE,)).planned_reps()[n - 1]
+    return rest, rest + EXERCISE.rest_s
+
+
+def test_the_coach_waits_for_the_face_to_relax_before_the_next_movement():
+    # After rep 1 the patient keeps smiling (2 mm) 2.5 s into the rest of 2 s: the coach asks
+    # them to relax and starts rep 2 only once the face is at rest, not on the clock.
+    start, end = _rest_of_rep(1)
+    relaxed_at = start + 2.5
+    result, cues = _session((0.0, 0.0), resting_mm=lambda t: 2.0 if start <= t < relaxed_at else 0.0)
+    assert [r.index for r in result.reps] == [1, 2, 3] and result.warnings == ()
+    asked = [t for t, p, rep, text in cues if text == "Relax your face completely."]
+    assert asked and min(asked) == pytest.approx(end, abs=0.1) and max(asked) < relaxed_at + 0.6
+    move2 = min(t for t, p, rep, _ in cues if p == MOVE and rep == 2)
+    assert relaxed_at + 0.4 <= move2 <= relaxed_at + 0.6  # half a second of rest seen first
+
+
+def test_a_face_that_settles_a_little_away_from_its_rest_is_not_kept_waiting():
+    # After rep 1 the corners stay 0.8 mm up, still (a lasting sag): that is the rest now.
+    start, end = _rest_of_rep(1)
+    result, cues = _session((0.0, 0.0), resting_mm=lambda t: 0.8 if t >= start else 0.0)
+    assert [r.index for r in result.reps] == [1, 2, 3]
+    move2 = min(t for t, p, rep, _ in cues if p == MOVE and rep == 2)
+    assert move2 == pytest.approx(end, abs=0.1)
+
+
+def test_a_face_that_never_relaxes_is_not_waited_for_forever_and_the_result_says_so():
+    start, _ = _rest_of_rep(1)
+    result, cues = _session((0.0, 0.0), resting_mm=lambda t: 2.0 if t >= start else 0.0)
+    assert [r.index for r in result.reps] == [1, 2, 3] and cues[-1][1] == DONE
+    assert any("had not relaxed" in w for w in result.warnings)

@@ -577,9 +577,10 @@ class SessionEngine:
     def _relaxed(self) -> bool | None:
         """Whether the face is at rest now, so that the next movement can be measured from here.
 
-        At rest: the last ``RELAX_CHECK_S`` of trusted frames all below the exercise's off
-        level; or settled: still (within ``SETTLE_BAND`` of its on level) for
-        ``SETTLE_CHECK_S`` and most of the way back from the last movement (below
+        At rest: the last ``RELAX_CHECK_S`` of trusted frames below the exercise's off level
+        (their median: one noisy frame does not keep a relaxed patient waiting); or settled:
+        still (the middle 80 % within ``SETTLE_BAND`` of its on level) for
+        ``SETTLE_CHECK_S`` and most of the way back from the last movement (median below
         ``SETTLE_SHARE`` of its peak) — a lasting sag, say. None when too few frames were
         trusted to tell: then the coach does not keep a patient waiting on the measure's doubt.
         """
@@ -590,16 +591,16 @@ class SessionEngine:
         last = [max(v.left, v.right) for t, v in self._recent if v is not None and t >= now - RELAX_CHECK_S]
         if len(last) < MIN_TRUSTED_FRAMES:
             return None
-        if max(last) < ex.off_level:
+        if float(np.median(last)) < ex.off_level:
             return True
         held = [max(v.left, v.right) for _, v in self._recent if v is not None]
         mine = [r for r in self.reps if r.step == self._step and r.completed]
         peak = max(mine[-1].peak.left, mine[-1].peak.right) if mine else 0.0
-        return (
+        low, high = np.percentile(held, [10, 90]) if len(held) >= MIN_TRUSTED_FRAMES else (0.0, math.inf)
+        return bool(
             now - self._recent[0][0] >= 0.9 * SETTLE_CHECK_S
-            and len(held) >= MIN_TRUSTED_FRAMES
-            and max(held) - min(held) <= SETTLE_BAND * ex.on_level
-            and max(held) < SETTLE_SHARE * peak
+            and high - low <= SETTLE_BAND * ex.on_level
+            and float(np.median(held)) < SETTLE_SHARE * peak
         )
 
     def _too_fast_now(self, frame: _Frame) -> bool:

@@ -320,14 +320,14 @@ class Analyzer:
             # Has the measure itself, trusted, seen this movement? (Else only the landmarks have.)
             self._rep_trusted = (was_active and self._rep_trusted) or value is not None
         rep = self._score(window) if window is not None else None
-        if window is not None and window.settled:
-            # The face came most of the way back and stayed still there: that is its rest
-            # now (a lasting sag, a corner that stays a little up). The next repetition is
-            # measured from it, not from the old rest.
-            self.settled_rests.append(round(max(timing or 0.0, 0.0), 1))
+        if window is not None and window.settled and _looks_at_rest(fm):
+            # The face came most of the way back and stayed still there, and the landmarks
+            # say it rests: that is its rest now (a lasting sag, a corner that stays a little
+            # up). The next repetition is measured from it, not from the old rest.
             if self.measurer.rebaseline():
+                self.settled_rests.append(round(max(timing or 0.0, 0.0), 1))
                 self._rebased_this_rest = True
-            return fm, rep
+                return fm, rep
         self._maintain(value, t_s, fm)
         return fm, rep
 

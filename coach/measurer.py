@@ -40,15 +40,23 @@ MIN_PX_PER_MM = 0.45  # below this (face under ~60 px wide) movement is unmeasur
 IRIS_AGREEMENT = 0.08
 OPEN_EYE_SHARE = 0.6
 BOTH_IRISES = "both"
+FACING_YAW_DEG = 8.0  # the one-eye rule applies only to a face turned less than this
 
 
-def scale_eye(iris_px: dict[str, float], opening_px: dict[str, float]) -> str:
+def scale_eye(iris_px: dict[str, float], opening_px: dict[str, float], yaw_deg: float = 0.0) -> str:
     """Which iris sets the scale: ``"both"``, or the more open eye's side when they disagree.
+
+    A head turned more than ``FACING_YAW_DEG`` shows the far eye smaller and narrower by
+    perspective, not because it closed: then the mean of both irises is the better scale
+    for the middle of the face, and both are kept.
 
     Args:
         iris_px: each eye's iris diameter at rest, pixels.
         opening_px: each eye's opening (lid to lid) at rest, pixels.
+        yaw_deg: the head's turn then, degrees.
     """
+    if abs(yaw_deg) > FACING_YAW_DEG:
+        return BOTH_IRISES
     agree = abs(iris_px["left"] - iris_px["right"]) <= IRIS_AGREEMENT * max(iris_px.values())
     open_alike = min(opening_px.values()) >= OPEN_EYE_SHARE * max(opening_px.values())
     if agree and open_alike:
@@ -179,7 +187,7 @@ class FaceMeasurer:
         self.baseline_s = baseline_s
         self._motion = TissueMotion(points, rigid_landmarks=rigid_landmarks)
         self._tracked = np.array(sorted({tp.landmark for tp in points}))
-        self._collect: list[tuple[float, FaceObservation, np.ndarray, float, float, dict, dict]] = []
+        self._collect: list[tuple[float, FaceObservation, np.ndarray, float, float, dict, dict, float]] = []
         self._recent: deque[np.ndarray] = deque(maxlen=history)
         self._recent_frames: deque[tuple[np.ndarray, FaceFrame]] = deque(maxlen=reference_frames)
         self._eye_dist_mm: float | None = None
@@ -331,7 +339,9 @@ class FaceMeasurer:
         xy = obs.xy
         eyes = eye_centers_px(xy)
         eye_dist_px = float(np.linalg.norm(eyes["left"] - eyes["right"]))
-        self._collect.append((t_s, obs, gray, eye_dist_px, ff.pitch_deg, iris_diameters_px(xy), eye_openings_px(xy)))
+        self._collect.append(
+            (t_s, obs, gray, eye_dist_px, ff.pitch_deg, iris_diameters_px(xy), eye_openings_px(xy), ff.yaw_deg)
+        )
         self._last_t = t_s
         if t_s - self._collect[0][0] < self.baseline_s or len(self._collect) < 3:
             return
@@ -354,7 +364,8 @@ class FaceMeasurer:
         """
         iris = {s: float(np.median([c[5][s] for c in self._collect])) for s in L.SIDES}
         opening = {s: float(np.median([c[6][s] for c in self._collect])) for s in L.SIDES}
-        self.scale_from = scale_eye(iris, opening)
+        yaw = float(np.median([c[7] for c in self._collect]))
+        self.scale_from = scale_eye(iris, opening, yaw)
         if self.scale_from == BOTH_IRISES:
             ratios = [c[3] / (0.5 * (c[5]["left"] + c[5]["right"])) for c in self._collect]
         else:

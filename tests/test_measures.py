@@ -371,6 +371,8 @@ def test_the_scale_comes_from_both_irises_only_when_they_agree(iris, opening, ch
     from coach.measurer import scale_eye
 
     assert scale_eye(iris, opening) == chosen
+    # A head turned 15 degrees shows the far eye smaller by perspective: both are kept.
+    assert scale_eye(iris, opening, yaw_deg=15.0) == "both"
 
 
 def test_a_scale_from_one_eye_is_used_and_said(model, monkeypatch):

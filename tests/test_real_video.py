@@ -47,8 +47,9 @@ def test_every_untrusted_frame_says_why_and_the_warning_never_blames_a_still_pat
 @pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 12, open: on this 1 px/mm clip the mirrored run differs by 0.75 mm per frame (median, 33 frames "
-    "with the same reference) and trusts 238 frames against 75: DIS flow and the landmarks are not mirror-equivariant",
+    reason="known limitation (docs/real-faces.md, 'What is left'): on this 1 px/mm clip a frame and its mirror "
+    "image differ by more than 0.3 mm (median) and are trusted on different frames: DIS flow and the landmarks "
+    "are not mirror-equivariant",
 )
 def test_a_mirrored_clip_swaps_the_sides_frame_by_frame(clip_path, model):
     from coach.analysis import Analyzer

@@ -424,7 +424,10 @@ class Analyzer:
             if lost >= 0.5:
                 warnings.append(f"Your face was out of view for {lost:.1f} s; those moments were not scored.")
             if self.multi_face_frames > 0.1 * self.frames_with_face:
-                warnings.append("More than one face was in view; FaceCoach measured the largest.")
+                warnings.append(
+                    "More than one face was in view; FaceCoach measured the face it found first "
+                    "(the largest at the start) and kept following it."
+                )
             turned = self.status_s.get(TURNED, 0.0)
             if turned >= 0.5:
                 warnings.append(f"The head was turned away for {turned:.1f} s; those moments were not scored.")

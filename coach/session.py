@@ -551,6 +551,8 @@ class SessionEngine:
             msgs.append(UNSURE_CUES.get(fm.reason or "", "Keep your head still"))
         elif fm.status not in (OK, CALIBRATING):
             msgs.append("Move a little closer to the camera")
+        if fm.faces_seen > 1:
+            msgs.append("Someone else is in the picture: we keep watching you")
         value = frame.values
         progress = None
         if value is not None and ex.target > 0:

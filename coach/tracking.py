@@ -18,6 +18,7 @@ from coach.model import ModelFile, resolve_model
 from coach.observation import FaceObservation
 
 MAX_FACES = 3
+FOLLOW_SHARE = 0.5  # a face within half its width of where the followed one was is the same person
 
 
 @contextlib.contextmanager
@@ -84,6 +85,7 @@ class FaceTracker:
         self._model = model or resolve_model()
         self._landmarker = create_landmarker(self._model, max_faces, min_confidence)
         self._last_ms = -1
+        self._followed: tuple[np.ndarray, float] | None = None  # centre (px) and width of the face followed
         self._closed = False
         self._warmed = False
 
@@ -106,8 +108,27 @@ class FaceTracker:
         except Exception:  # noqa: BLE001 - nothing useful to do at teardown
             pass
 
+    def _choose(self, faces: list[np.ndarray]) -> int:
+        """Which face to follow: the one where the followed face was, else the largest.
+
+        With two people in view the measured face must not jump to the other one when
+        they come closer: the face whose centre is within ``FOLLOW_SHARE`` of the followed
+        face's width of where it was last seen is kept.
+        """
+        centres = [f[:, :2].mean(axis=0) for f in faces]
+        widths = [float(f[:, 0].max() - f[:, 0].min()) for f in faces]
+        best = int(np.argmax(widths))
+        if self._followed is not None and len(faces) > 1:
+            centre, width = self._followed
+            gaps = [float(np.linalg.norm(c - centre)) for c in centres]
+            near = int(np.argmin(gaps))
+            if gaps[near] <= FOLLOW_SHARE * width:
+                best = near
+        self._followed = (centres[best], widths[best])
+        return best
+
     def update(self, frame_rgb: np.ndarray, t_s: float) -> FaceObservation | None:
-        """Find the largest face in one frame.
+        """Find the followed face in one frame (at first, and when it is lost, the largest).
 
         Args:
             frame_rgb: (H, W, 3) uint8 RGB image, unmirrored.
@@ -115,7 +136,7 @@ class FaceTracker:
                 increase are nudged forward by 1 ms (MediaPipe refuses them).
 
         Returns:
-            The largest face, or ``None`` when no face is found.
+            The followed face, or ``None`` when no face is found.
         """
         if self._closed:
             raise RuntimeError("FaceTracker.update called after close()")
@@ -135,12 +156,12 @@ class FaceTracker:
         else:
             result = self._landmarker.detect_for_video(image, t_ms)
         if not result.face_landmarks:
+            self._followed = None
             return None
         h, w = frame.shape[:2]
         scale = np.array([w, h, w], dtype=np.float64)
         faces = [np.array([(p.x, p.y, p.z) for p in face], dtype=np.float64) * scale for face in result.face_landmarks]
-        widths = [f[:, 0].max() - f[:, 0].min() for f in faces]
-        best = int(np.argmax(widths))
+        best = self._choose(faces)
         blend: dict[str, float] = {}
         if result.face_blendshapes and len(result.face_blendshapes) > best:
             blend = {c.category_name: float(c.score) for c in result.face_blendshapes[best]}

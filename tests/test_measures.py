@@ -406,3 +406,32 @@ def test_a_scale_from_one_eye_is_used_and_said(model, monkeypatch):
     result = analyze_frames(PhantomRenderer(spec).frames(), model=model)
     assert result.extra["scale_from"] == one.scale_from
     assert any(f"taken from your {one.scale_from} eye alone" in w for w in result.warnings)
+
+
+def test_the_tracker_keeps_following_its_face_when_a_larger_one_comes_into_view(model):
+    # The patient (the portrait, its face about 150 px wide, on the left) is followed; then
+    # someone closer to the camera (the same portrait, 225 px, on the right) comes into view.
+    import cv2
+
+    from coach.phantom import PhantomRenderer, PhantomSpec
+    from coach.tracking import FaceTracker
+
+    _, photo = next(iter(PhantomRenderer(PhantomSpec(duration_s=0.1)).frames()))  # 640 x 480, face about 200 px
+
+    def scene(with_other: bool) -> np.ndarray:
+        frame = np.full((720, 1280, 3), 200, np.uint8)
+        frame[150:510, 40:520] = cv2.resize(photo, (480, 360))  # the patient: a face about 150 px wide
+        if with_other:
+            frame[90:630, 560:1280] = cv2.resize(photo, (720, 540))  # closer to the camera: about 225 px
+        return frame
+
+    with FaceTracker(model) as tracker:
+        first = tracker.update(scene(False), 0.0)
+        assert first is not None and first.faces_seen == 1
+        both = tracker.update(scene(True), 0.04)
+        assert both is not None and both.faces_seen == 2
+        # Still the patient on the left, not the larger face on the right.
+        assert both.xy[:, 0].mean() < 640
+    with FaceTracker(model) as fresh:  # a tracker that starts with both in view takes the larger
+        obs = fresh.update(scene(True), 0.0)
+        assert obs is not None and obs.xy[:, 0].mean() > 640

@@ -54,6 +54,23 @@ def test_reps_are_saved_as_they_are_scored_and_the_session_closed_at_the_end(sto
         assert r.symmetry_pct == pytest.approx(50, abs=8) and r.has_series
 
 
+@pytest.mark.parametrize("switched_on", [True, False])
+def test_a_camera_that_sends_a_mirror_image_is_read_right_when_the_patient_says_so(store, model, switched_on):
+    # A camera (some virtual cameras do this) that sends the picture mirrored: the patient's
+    # weak left side shows where a camera shows the right. With "My camera sends a mirror
+    # image" on, left and right are the patient's again.
+    from dataclasses import replace
+
+    run = LiveRun(store, settings(store, camera_mirrored=switched_on), model)
+    renderer = PhantomRenderer(replace(SPEC, mirrored=True))
+    for i in range(SPEC.n_frames):
+        run.on_frame(renderer.frame(i), i / SPEC.fps)
+    reps = store.session(run.session_id).reps
+    assert len(reps) == 2
+    for r in reps:  # the affected (left) side moves half as much: 50 % read right, about 200 % swapped
+        assert (r.symmetry_pct < 80) is switched_on, r.symmetry_pct
+
+
 def test_stopping_early_keeps_what_was_done(store, model):
     run = LiveRun(store, settings(store), model)
     feed(run, until_reps=1)

@@ -44,6 +44,7 @@ class RunSettings:
     overrides: dict[str, dict[str, Any]]
     mirror: bool = True
     simple_face: bool = False
+    camera_mirrored: bool = False  # the camera itself sends a mirror image (some virtual cameras do)
 
 
 class Records(Protocol):
@@ -209,6 +210,9 @@ class LiveRun:
             with self._lock:
                 self._started_at = utcnow()
                 self._flush()  # if the database is down, the session is opened with the first rep saved
+        if self.settings.camera_mirrored:
+            # Turned back into what a camera sees, so that left and right are the patient's.
+            frame_rgb = np.ascontiguousarray(frame_rgb[:, ::-1])
         self.coach.process(frame_rgb, t_s)
         self._retry_if_due()
         image = self.draw(frame_rgb)

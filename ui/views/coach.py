@@ -30,7 +30,7 @@ def _slot() -> RunSlot:
     return st.session_state["coach_slot"]
 
 
-def _settings(patient, source: str, simple_face: bool, mirror: bool) -> RunSettings | None:
+def _settings(patient, source: str, simple_face: bool, mirror: bool, camera_mirrored: bool) -> RunSettings | None:
     choice = st.session_state.get("coach_plan_choice", "quick")
     assignment = context.access().assignment(patient.id)
     if choice == "program" and assignment is not None:
@@ -48,13 +48,22 @@ def _settings(patient, source: str, simple_face: bool, mirror: bool) -> RunSetti
             assignment.overrides,
             mirror,
             simple_face,
+            camera_mirrored,
         )
     lib = load_library()
     ex_id = st.session_state.get("coach_exercise", "smile")
     ex_id = ex_id if ex_id in lib else "smile"
     plan = quick_plan(lib[ex_id], QUICK_REPS)
     return RunSettings(
-        patient.id, ex_id, plan, patient.affected_side, source, {ex_id: {"reps": QUICK_REPS}}, mirror, simple_face
+        patient.id,
+        ex_id,
+        plan,
+        patient.affected_side,
+        source,
+        {ex_id: {"reps": QUICK_REPS}},
+        mirror,
+        simple_face,
+        camera_mirrored,
     )
 
 
@@ -224,9 +233,16 @@ with c1:
 with c2:
     simple_face = st.toggle("Show a simple face instead of my video", key="coach_simple_face")
     mirror = st.toggle("Show as a mirror", value=True, key="coach_mirror")
+    camera_mirrored = st.toggle(
+        "My camera sends a mirror image",
+        key="coach_camera_mirrored",
+        disabled=busy or source != "camera",
+        help="Turn this on if the coach mixes up your left and right: when you lift your left "
+        "mouth corner, the bar marked L should move.",
+    )
     st.toggle("Speak the cues", key="coach_speak")
 
-settings = _settings(patient, source, simple_face, mirror)
+settings = _settings(patient, source, simple_face, mirror, camera_mirrored)
 if settings is None:
     st.stop()
 slot.factory = lambda: LiveRun(records, settings, model)

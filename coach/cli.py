@@ -209,12 +209,22 @@ def format_session(d: dict, program_name: str) -> str:
     if d.get("grades"):
         g = d["grades"]
         lines.append(f"  {g['label']}")
-        lines.append(f"    eFACE-like dynamic score: {g['eface_like']['dynamic_score']}")
+        ef = g["eface_like"]
+        if ef["dynamic_score"] is not None:
+            lines.append(f"    eFACE-like dynamic score: {ef['dynamic_score']}")
+        else:
+            lines.append(
+                f"    eFACE-like dynamic score: incomplete (not measured: {', '.join(ef['missing'])}); "
+                f"mean of the measured items {ef['measured_items_mean']}"
+            )
         sb = g["sunnybrook_like"]
-        lines.append(
-            f"    Sunnybrook-like: voluntary {sb['voluntary_score']}, resting {sb['resting_score']}, "
-            f"synkinesis {sb['synkinesis_score']}, composite {sb['composite']}"
-        )
+        if sb["missing"]:
+            lines.append(f"    Sunnybrook-like: incomplete (not measured: {', '.join(sb['missing'])})")
+        else:
+            lines.append(
+                f"    Sunnybrook-like: voluntary {sb['voluntary_score']}, resting {sb['resting_score']}, "
+                f"synkinesis {sb['synkinesis_score']}, composite {sb['composite']}"
+            )
     for w in d["warnings"]:
         lines.append(f"  Note: {w}")
     return "\n".join(lines)

@@ -188,6 +188,9 @@ class RepScore:
     flags: tuple[str, ...]
     confidence: float
     frames: int
+    # Eye synkinesis: how much more the watched eye narrowed than the other one (points);
+    # a normal smile narrows both eyes alike. None for other kinds.
+    synkinesis_excess: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         def r(x: float | None, nd: int = 2) -> float | None:
@@ -760,6 +763,7 @@ def score_rep(
             flags.append("strong_side_ahead")
     syn_side = affected or weaker_side(peak.left, peak.right) or ("left" if peak.left < peak.right else "right")
     syn_value: float | None = None
+    syn_excess: float | None = None
     syn = False
     if ex.watch == "eye":
         narrow = [f.narrowing for f in hold if f.narrowing is not None]
@@ -767,7 +771,8 @@ def score_rep(
             med = PerSide(*(float(np.median([n[s] for n in narrow])) for s in ("left", "right")))
             other = "right" if syn_side == "left" else "left"
             syn_value = med[syn_side]
-            syn = med[syn_side] >= EYE_SYNKINESIS_PCT and med[syn_side] - med[other] >= EYE_SYNKINESIS_MARGIN_PCT
+            syn_excess = med[syn_side] - med[other]
+            syn = med[syn_side] >= EYE_SYNKINESIS_PCT and syn_excess >= EYE_SYNKINESIS_MARGIN_PCT
     elif ex.watch == "mouth":
         mouth = [f.mouth for f in hold if f.mouth is not None]
         if mouth:
@@ -795,6 +800,7 @@ def score_rep(
         flags=tuple(flags),
         confidence=rep_confidence([f.confidence for f in hold], [f.t_s for f in hold], peak, unit),
         frames=len(seen),
+        synkinesis_excess=syn_excess,
     )
 
 
@@ -944,16 +950,24 @@ def session_score(
 
 
 # Standard expressions: exercise id → (eFACE-like item, Sunnybrook-like item).
-ASSESSMENT_ITEMS = {
-    "brow_raise": ("brow_elevation", "brow_lift"),
-    "gentle_eye_closure": ("gentle_eye_closure", "gentle_eye_closure"),
-    "full_eye_closure": ("full_eye_closure", None),
-    "big_smile": ("open_mouth_smile", "open_mouth_smile"),
-    "smile": ("closed_smile", None),
-    "snarl": ("snarl", "snarl"),
-    "pucker": ("lip_pucker", "lip_pucker"),
-    "ee": ("eee", None),
+# The assessment's items (docs/assessment.md): eFACE's dynamic items (Banks et al. 2015)
+# and Sunnybrook's five standard expressions (Ross et al. 1996), each from the exercise
+# that performs it; None where FaceCoach does not measure the item.
+EFACE_DYNAMIC_ITEMS: dict[str, str | None] = {
+    "brow_elevation": "brow_raise",
+    "gentle_eye_closure": "gentle_eye_closure",
+    "full_eye_closure": "full_eye_closure",
+    "oral_commissure_with_smile": "big_smile",
+    "lower_lip_eee": None,  # eFACE grades the lower lip's depression; FaceCoach measures the corners
 }
+SUNNYBROOK_EXPRESSIONS: dict[str, str] = {
+    "brow_lift": "brow_raise",
+    "gentle_eye_closure": "gentle_eye_closure",
+    "open_mouth_smile": "big_smile",
+    "snarl": "snarl",
+    "lip_pucker": "pucker",
+}
+ASSESSMENT_EXERCISES = frozenset(v for v in (*EFACE_DYNAMIC_ITEMS.values(), *SUNNYBROOK_EXPRESSIONS.values()) if v)
 
 
 def _voluntary_1_to_5(ratio_pct: float) -> int:
@@ -969,6 +983,7 @@ def _voluntary_1_to_5(ratio_pct: float) -> int:
 
 
 def _synkinesis_0_to_3(kind: str, value: float | None) -> int:
+    """Sunnybrook-like synkinesis grade: eye narrowing beyond the other eye's (points), or mouth movement (mm)."""
     if value is None:
         return 0
     steps = (10.0, 25.0, 50.0) if kind == "eye" else (1.0, 2.0, 4.0)
@@ -978,60 +993,72 @@ def _synkinesis_0_to_3(kind: str, value: float | None) -> int:
 def assessment_grades(
     summaries: list[ExerciseSummary], reps: list[RepScore], affected: str | None, resting: dict[str, float] | None
 ) -> dict[str, Any]:
-    """eFACE-like and Sunnybrook-like **estimates** from an assessment session.
+    """eFACE-like and Sunnybrook-like **estimates** from an assessment session (docs/assessment.md).
 
     Rules (each an estimate, not a clinician's grade):
         * affected side: as given, else the side that moved less over all items;
-        * eFACE-like dynamic item (0–100): affected ÷ unaffected movement × 100,
-          capped at 100; dynamic score: their mean;
+        * eFACE-like dynamic item (0–100), for eFACE's dynamic items only: affected ÷
+          unaffected movement × 100, capped at 100; dynamic score: their mean, given only
+          when every item was measured (the lower lip in "EEE" never is: FaceCoach
+          measures the mouth corners there), else None with the missing items named;
         * Sunnybrook-like voluntary movement (1–5) per standard expression from
           that ratio: < 10 % → 1, < 35 % → 2, < 65 % → 3, < 90 % → 4, else 5;
-          score = 4 × sum (20–100);
-        * Sunnybrook-like synkinesis (0–3) per expression: eye narrowing
-          ≥ 10 / 25 / 50 % (mouth expressions) or mouth movement ≥ 1 / 2 / 4 mm
-          (eye and brow expressions); score = sum (0–15);
+          score = 4 × sum (20–100), given only when all five were measured;
+        * Sunnybrook-like synkinesis (0–3) per expression: the watched eye narrowing
+          ≥ 10 / 25 / 50 points **more than the other eye** (mouth expressions: a normal
+          smile narrows both eyes alike), or mouth movement ≥ 1 / 2 / 4 mm (eye and brow
+          expressions); score = sum (0–15);
         * Sunnybrook-like resting symmetry: eye (aperture differs > 1.5 mm) and
           mouth (corner height differs > 2 mm), 1 point each; cheek not
           estimated; score = 5 × sum;
-        * composite = voluntary − resting − synkinesis.
+        * composite = voluntary − resting − synkinesis, given only when voluntary is.
     """
-    done = [s for s in summaries if s.mean_peak is not None and s.exercise_id in ASSESSMENT_ITEMS]
+    done = {s.exercise_id: s for s in summaries if s.mean_peak is not None and s.exercise_id in ASSESSMENT_EXERCISES}
     if affected is None:
         tot = {
-            side: sum(s.mean_peak[side] / max(1e-9, max(s.mean_peak.left, s.mean_peak.right)) for s in done)  # type: ignore[index]
+            side: sum(s.mean_peak[side] / max(1e-9, max(s.mean_peak.left, s.mean_peak.right)) for s in done.values())  # type: ignore[index]
             for side in ("left", "right")
         }
         affected = "left" if tot["left"] < tot["right"] else "right"
     other = "right" if affected == "left" else "left"
-    eface: dict[str, float] = {}
+
+    def ratio(ex_id: str) -> float:
+        s = done[ex_id]
+        return 100.0 * s.mean_peak[affected] / max(s.mean_peak[other], 1e-9)  # type: ignore[index]
+
+    eface = {item: round(min(100.0, ratio(ex)), 1) for item, ex in EFACE_DYNAMIC_ITEMS.items() if ex in done}
+    eface_missing = [item for item in EFACE_DYNAMIC_ITEMS if item not in eface]
     voluntary: dict[str, int] = {}
     synk: dict[str, int] = {}
-    for s in done:
-        ratio = 100.0 * s.mean_peak[affected] / max(s.mean_peak[other], 1e-9)  # type: ignore[index]
-        item_e, item_s = ASSESSMENT_ITEMS[s.exercise_id]
-        eface[item_e] = round(min(100.0, ratio), 1)
-        if item_s:
-            voluntary[item_s] = _voluntary_1_to_5(ratio)
-            rs = [r for r in reps if r.exercise_id == s.exercise_id and r.completed]
-            vals = [r.synkinesis_value for r in rs if r.synkinesis_value is not None]
-            kind = rs[0].synkinesis_kind if rs else ""
-            synk[item_s] = _synkinesis_0_to_3(kind, float(np.median(vals)) if vals else None)
+    for item, ex_id in SUNNYBROOK_EXPRESSIONS.items():
+        if ex_id not in done:
+            continue
+        voluntary[item] = _voluntary_1_to_5(ratio(ex_id))
+        rs = [r for r in reps if r.exercise_id == ex_id and r.completed]
+        kind = rs[0].synkinesis_kind if rs else ""
+        vals = [r.synkinesis_excess if kind == "eye" else r.synkinesis_value for r in rs]
+        vals = [v for v in vals if v is not None]
+        synk[item] = _synkinesis_0_to_3(kind, float(np.median(vals)) if vals else None)
+    missing = [item for item in SUNNYBROOK_EXPRESSIONS if item not in voluntary]
     resting_pts = {}
     if resting:
         resting_pts = {
             "eye": int(abs(resting.get("eye_aperture_mm", 0.0)) > 1.5),
             "mouth": int(abs(resting.get("commissure_height_mm", 0.0)) > 2.0),
         }
-    vol_score = 4 * sum(voluntary.values()) if voluntary else None
-    syn_score = sum(synk.values())
+    vol_score = 4 * sum(voluntary.values()) if voluntary and not missing else None
+    syn_score = sum(synk.values()) if not missing else None
     rest_score = 5 * sum(resting_pts.values())
     return {
         "label": "Estimates from FaceCoach measurements, not a clinician's grading.",
         "affected_side_used": affected,
         "eface_like": {
             "items": eface,
-            "dynamic_score": round(float(np.mean(list(eface.values()))), 1) if eface else None,
-            "rule": "affected ÷ unaffected movement × 100, capped at 100; dynamic score = mean of items",
+            "dynamic_score": round(float(np.mean(list(eface.values()))), 1) if eface and not eface_missing else None,
+            "measured_items_mean": round(float(np.mean(list(eface.values()))), 1) if eface else None,
+            "missing": eface_missing,
+            "rule": "eFACE dynamic items: affected ÷ unaffected movement × 100, capped at 100; dynamic score = "
+            "their mean, only when every item is measured (the lower lip in EEE is not)",
         },
         "sunnybrook_like": {
             "voluntary_movement": voluntary,
@@ -1040,10 +1067,11 @@ def assessment_grades(
             "synkinesis_score": syn_score,
             "resting": resting_pts,
             "resting_score": rest_score,
-            "composite": None if vol_score is None else vol_score - rest_score - syn_score,
-            "rule": "voluntary 1–5 from movement ratio (<10/35/65/90 %); synkinesis 0–3 from eye narrowing "
-            "(10/25/50 %) or mouth movement (1/2/4 mm); resting: eye > 1.5 mm, mouth > 2 mm apart; "
-            "cheek not estimated",
+            "composite": None if vol_score is None or syn_score is None else vol_score - rest_score - syn_score,
+            "missing": missing,
+            "rule": "voluntary 1–5 from movement ratio (<10/35/65/90 %); synkinesis 0–3 from eye narrowing beyond "
+            "the other eye's (10/25/50 points) or mouth movement (1/2/4 mm); resting: eye > 1.5 mm, mouth > 2 mm "
+            "apart; cheek not estimated; scores only when all five expressions were measured",
         },
     }
 

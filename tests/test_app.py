@@ -235,7 +235,7 @@ def test_therapist_drills_into_a_session_and_exports(data_dir):
     assert not at.exception
     charts = at.get("vega_lite_chart")
     assert len(charts) >= 3  # progress (2) + the rep's left/right curves
-    grades = next(d.value for d in at.dataframe if "eFACE-like dynamic" in d.value.columns)
+    grades = next(d.value for d in at.dataframe if "eFACE-like (measured items)" in d.value.columns)
     assert len(grades) >= 2 and grades["Sunnybrook-like voluntary"].notna().all()  # the grades over time
     buttons = {b.label for b in at.get("download_button")}
     assert buttons == {"Download all repetitions (CSV)", "Download printable report (HTML)"}

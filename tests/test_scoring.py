@@ -187,8 +187,37 @@ def test_assessment_grades_follow_their_rules():
     assert sb["voluntary_score"] == 4 * 15
     assert sb["resting"] == {"eye": 1, "mouth": 0}
     assert sb["composite"] == 60 - 5 - 0
-    assert g["eface_like"]["items"]["open_mouth_smile"] == 50.0
+    # eFACE's dynamic items only (lip pucker and snarl are Sunnybrook's), the smile's from the open smile.
+    ef = g["eface_like"]
+    assert ef["items"] == {"brow_elevation": 5.0, "gentle_eye_closure": 30.0, "oral_commissure_with_smile": 50.0}
+    assert ef["missing"] == ["full_eye_closure", "lower_lip_eee"] and ef["dynamic_score"] is None
+    assert ef["measured_items_mean"] == pytest.approx((5 + 30 + 50) / 3, abs=0.1)
     assert "estimate" in g["label"].lower()
+
+
+def test_a_missing_expression_makes_the_sunnybrook_like_scores_incomplete_not_lower():
+    summaries = [_summary(i, 4.0, 4.0) for i in ("brow_raise", "gentle_eye_closure", "big_smile", "snarl")]
+    sb = assessment_grades(summaries, [], "left", None)["sunnybrook_like"]
+    assert sb["missing"] == ["lip_pucker"]
+    assert sb["voluntary_score"] is None and sb["composite"] is None and sb["synkinesis_score"] is None
+    assert sb["voluntary_movement"] == {"brow_lift": 5, "gentle_eye_closure": 5, "open_mouth_smile": 5, "snarl": 5}
+
+
+@pytest.mark.parametrize(
+    ("narrowing", "grade"),
+    [
+        ({"left": 25.0, "right": 25.0}, 0),  # a normal smile narrows both eyes alike: no synkinesis
+        ({"left": 40.0, "right": 25.0}, 1),  # 15 points more on the watched (left) eye
+        ({"left": 60.0, "right": 25.0}, 2),
+        ({"left": 80.0, "right": 20.0}, 3),
+    ],
+)
+def test_smile_synkinesis_is_graded_on_the_watched_eye_beyond_the_other(narrowing, grade):
+    ex = get_exercise("big_smile")
+    rep = score_rep(ex, 0, 1, 0.0, frames_for(ex, 2.0, 4.0, narrowing=narrowing), "left")
+    summaries = [_summary(i, 2.0, 4.0) for i in ("brow_raise", "gentle_eye_closure", "big_smile", "snarl", "pucker")]
+    sb = assessment_grades(summaries, [rep], "left", None)["sunnybrook_like"]
+    assert sb["synkinesis"]["open_mouth_smile"] == grade
 
 
 @pytest.mark.parametrize(

@@ -168,7 +168,7 @@ def patient_report_html(store: Store, patient_id: int, names: dict[str, str] | N
     grades = [s for s in sessions if s.grades]
     grade_rows = "".join(
         f"<tr><td>{s.started_at:%d %b %Y}</td>"
-        f"<td>{_g(s.grades, 'eface_like', 'dynamic_score')}</td>"
+        f"<td>{_eface(s.grades)}</td>"
         f"<td>{_g(s.grades, 'sunnybrook_like', 'voluntary_score')}</td>"
         f"<td>{_g(s.grades, 'sunnybrook_like', 'synkinesis_score')}</td>"
         f"<td>{_g(s.grades, 'sunnybrook_like', 'composite')}</td></tr>"
@@ -207,7 +207,7 @@ not a diagnosis. "Left" and "right" are the patient's own sides.{demo_note}</p>
 {"".join(rows) or "<tr><td colspan=5>No exercises yet.</td></tr>"}</table>
 {charts}
 <h2>Assessment estimates</h2>
-<table><tr><th>Date</th><th>eFACE-like dynamic</th><th>Sunnybrook-like voluntary</th>
+<table><tr><th>Date</th><th>eFACE-like (measured items)</th><th>Sunnybrook-like voluntary</th>
 <th>synkinesis</th><th>composite</th></tr>{grade_rows or "<tr><td colspan=5>No assessment yet.</td></tr>"}</table>
 <h2>Recent sessions</h2>
 <table><tr><th>When (UTC)</th><th>Program</th><th>Status</th><th>Reps</th><th>Symmetry</th><th>Score</th></tr>
@@ -215,6 +215,12 @@ not a diagnosis. "Left" and "right" are the patient's own sides.{demo_note}</p>
 <h2>Notes</h2><ul>{notes or "<li class='muted'>No notes.</li>"}</ul>
 </body></html>
 """
+
+
+def _eface(grades: dict) -> str:
+    """The eFACE-like mean over the measured items (older records have only the dynamic score)."""
+    key = "measured_items_mean" if "measured_items_mean" in (grades.get("eface_like") or {}) else "dynamic_score"
+    return _g(grades, "eface_like", key)
 
 
 def _g(grades: dict | None, *path: str) -> str:

@@ -178,17 +178,27 @@ def _synk(r) -> str:
     return "yes"
 
 
+def eface_measured(grades: dict) -> float | None:
+    """The eFACE-like mean over the measured items (older records have only the dynamic score)."""
+    ef = grades.get("eface_like") or {}
+    return ef.get("measured_items_mean", ef.get("dynamic_score"))
+
+
 def assessment_tab(s: Access, p: PatientInfo) -> None:
     graded = [x for x in s.sessions(p.id) if x.grades]
     if not graded:
         st.info("No assessment yet. Assign the assessment program for a session to get these estimates.")
         return
-    st.caption("Estimates from FaceCoach's measurements, not a clinician's grading.")
+    st.caption(
+        "Estimates from FaceCoach's measurements, not a clinician's grading. eFACE-like: the mean of "
+        'eFACE\'s dynamic items that FaceCoach measures (not the lower lip in "EEE"). Sunnybrook-like '
+        "scores are shown only when all five expressions were measured."
+    )
     st.dataframe(
         [
             {
                 "Date": context.when(x.started_at),
-                "eFACE-like dynamic": (x.grades.get("eface_like") or {}).get("dynamic_score"),
+                "eFACE-like (measured items)": eface_measured(x.grades),
                 "Sunnybrook-like voluntary": (x.grades.get("sunnybrook_like") or {}).get("voluntary_score"),
                 "Synkinesis": (x.grades.get("sunnybrook_like") or {}).get("synkinesis_score"),
                 "Composite": (x.grades.get("sunnybrook_like") or {}).get("composite"),

@@ -320,10 +320,13 @@ class Analyzer:
             # Has the measure itself, trusted, seen this movement? (Else only the landmarks have.)
             self._rep_trusted = (was_active and self._rep_trusted) or value is not None
         rep = self._score(window) if window is not None else None
-        if window is not None and window.settled and _looks_at_rest(fm):
-            # The face came most of the way back and stayed still there, and the landmarks
-            # say it rests: that is its rest now (a lasting sag, a corner that stays a little
-            # up). The next repetition is measured from it, not from the old rest.
+        settled_low = window is not None and window.settled and timing is not None and timing < self.detector.on
+        if settled_low and _looks_at_rest(fm):
+            # The face came most of the way back and stayed still there, less than a
+            # repetition's size away, and the landmarks say it rests: that is its rest now (a
+            # lasting sag, a corner that stays a little up). The next repetition is measured
+            # from it, not from the old rest. (Further away it may be a release that paused:
+            # the rest that follows renews the reference as usual.)
             if self.measurer.rebaseline():
                 self.settled_rests.append(round(max(timing or 0.0, 0.0), 1))
                 self._rebased_this_rest = True

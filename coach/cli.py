@@ -213,9 +213,10 @@ def format_session(d: dict, program_name: str) -> str:
         if ef["dynamic_score"] is not None:
             lines.append(f"    eFACE-like dynamic score: {ef['dynamic_score']}")
         else:
+            measured = ef["measured_items_mean"]
             lines.append(
-                f"    eFACE-like dynamic score: incomplete (not measured: {', '.join(ef['missing'])}); "
-                f"mean of the measured items {ef['measured_items_mean']}"
+                f"    eFACE-like dynamic score: incomplete (not measured: {', '.join(ef['missing'])})"
+                + ("" if measured is None else f"; mean of the measured items {measured}")
             )
         sb = g["sunnybrook_like"]
         if sb["missing"]:

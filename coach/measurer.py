@@ -369,7 +369,7 @@ class FaceMeasurer:
         if self.scale_from == BOTH_IRISES:
             ratios = [c[3] / (0.5 * (c[5]["left"] + c[5]["right"])) for c in self._collect]
         else:
-            ratios = [c[3] / c[5][self.scale_from] for c in self._collect]
+            ratios = [c[3] / c[5][self.scale_from] for c in self._collect if c[5][self.scale_from] > 0]
         return float(np.median(ratios)) * L.IRIS_DIAMETER_MM
 
     def _set_reference(self, frames: list[tuple[np.ndarray, FaceFrame]], base_mm: np.ndarray) -> None:

@@ -51,7 +51,8 @@ class RepDetector:
             long has ended there: the face settled a little away from its old rest (a
             lasting sag, a corner that stays slightly up). It is counted, and
             ``settled`` says so, so that the caller can take the new rest as its
-            reference (0.3 to 10).
+            reference when it is below ``on`` (0.3 to 10). Millimetre signals only (eye
+            closure reopens in steps).
     """
 
     def __init__(
@@ -130,7 +131,7 @@ class RepDetector:
         if value > self._peak:
             self._peak, self._peak_t = value, t_s
         if value >= self.off:
-            window = self._settled_window(value, t_s)
+            window = self._settled_window(value, t_s) if self.unit == "mm" else None
             if window is not None:
                 return window
             if t_s - self._start > self.max_active_s:
@@ -160,7 +161,10 @@ class RepDetector:
         if end - self._start < self.min_active_s:
             return None
         self.state = REST
-        self._last_low_t = t_s
+        # Settled below the "on" level (a small lasting offset): a rest the next movement
+        # may start from. Above it (a release that paused part-way, say) the next movement
+        # waits for a true return to rest.
+        self._last_low_t = t_s if value < self.on else None
         self.rest_since = t_s
         self._recent.clear()
         self.count += 1

@@ -425,6 +425,7 @@ class SessionEngine:
             # has rested again.
             if not self._scored:
                 self._score(completed)
+            self._waiting_to_relax = False
             self._enter(PAUSED, t)
             return
         if self._phase == PAUSED:
@@ -462,10 +463,11 @@ class SessionEngine:
                     self._score(completed)
                 if self._unseen_since is not None:
                     break  # wait for the face before the next movement
-                if self._relaxed() is False and t - end < RELAX_WAIT_S:
+                another_rep = self._repeat or self._rep < self.exercise.reps
+                if another_rep and self._relaxed() is False and t - end < RELAX_WAIT_S:
                     self._waiting_to_relax = True
                     break  # the next movement is measured from this rest: wait until it is one
-                if self._waiting_to_relax and self._relaxed() is False:
+                if self._waiting_to_relax and self._relaxed() is not True:
                     self.unrelaxed += 1
                 self._waiting_to_relax = False
                 # After waiting for the face, the next movement starts now, with its cue;

@@ -19,6 +19,9 @@ from coach.observation import FaceObservation
 
 MAX_FACES = 3
 FOLLOW_SHARE = 0.5  # a face within half its width of where the followed one was is the same person
+# Frames in a row in which another face alone is not taken for the followed one (the
+# followed face missed for a moment); after that it is followed (the patient may have moved fast).
+FOLLOW_PATIENCE = 3
 
 
 @contextlib.contextmanager
@@ -86,6 +89,7 @@ class FaceTracker:
         self._landmarker = create_landmarker(self._model, max_faces, min_confidence)
         self._last_ms = -1
         self._followed: tuple[np.ndarray, float] | None = None  # centre (px) and width of the face followed
+        self._missed = 0  # frames in a row where only other faces were seen
         self._closed = False
         self._warmed = False
 
@@ -113,17 +117,25 @@ class FaceTracker:
 
         With two people in view the measured face must not jump to the other one when
         they come closer: the face whose centre is within ``FOLLOW_SHARE`` of the followed
-        face's width of where it was last seen is kept.
+        face's width of where it was last seen is kept. When only faces elsewhere are
+        found, none is measured for up to ``FOLLOW_PATIENCE`` frames (-1), then the largest
+        is followed.
         """
         centres = [f[:, :2].mean(axis=0) for f in faces]
         widths = [float(f[:, 0].max() - f[:, 0].min()) for f in faces]
         best = int(np.argmax(widths))
-        if self._followed is not None and len(faces) > 1:
+        if self._followed is not None:
             centre, width = self._followed
             gaps = [float(np.linalg.norm(c - centre)) for c in centres]
             near = int(np.argmin(gaps))
             if gaps[near] <= FOLLOW_SHARE * width:
                 best = near
+            elif self._missed < FOLLOW_PATIENCE:
+                # Only someone else is in view (the followed face was missed in this
+                # frame): not measured; the followed face is looked for again next frame.
+                self._missed += 1
+                return -1
+        self._missed = 0
         self._followed = (centres[best], widths[best])
         return best
 
@@ -162,6 +174,8 @@ class FaceTracker:
         scale = np.array([w, h, w], dtype=np.float64)
         faces = [np.array([(p.x, p.y, p.z) for p in face], dtype=np.float64) * scale for face in result.face_landmarks]
         best = self._choose(faces)
+        if best < 0:
+            return None
         blend: dict[str, float] = {}
         if result.face_blendshapes and len(result.face_blendshapes) > best:
             blend = {c.category_name: float(c.score) for c in result.face_blendshapes[best]}

@@ -418,9 +418,10 @@ def test_the_tracker_keeps_following_its_face_when_a_larger_one_comes_into_view(
 
     _, photo = next(iter(PhantomRenderer(PhantomSpec(duration_s=0.1)).frames()))  # 640 x 480, face about 200 px
 
-    def scene(with_other: bool) -> np.ndarray:
+    def scene(with_other: bool, with_patient: bool = True) -> np.ndarray:
         frame = np.full((720, 1280, 3), 200, np.uint8)
-        frame[150:510, 40:520] = cv2.resize(photo, (480, 360))  # the patient: a face about 150 px wide
+        if with_patient:
+            frame[150:510, 40:520] = cv2.resize(photo, (480, 360))  # the patient: a face about 150 px wide
         if with_other:
             frame[90:630, 560:1280] = cv2.resize(photo, (720, 540))  # closer to the camera: about 225 px
         return frame
@@ -432,6 +433,11 @@ def test_the_tracker_keeps_following_its_face_when_a_larger_one_comes_into_view(
         assert both is not None and both.faces_seen == 2
         # Still the patient on the left, not the larger face on the right.
         assert both.xy[:, 0].mean() < 640
+        # The patient missed for a moment while the other person is in view: nobody is
+        # measured rather than the other person, and the patient is found again.
+        assert tracker.update(scene(True, with_patient=False), 0.08) is None
+        back = tracker.update(scene(True), 0.12)
+        assert back is not None and back.xy[:, 0].mean() < 640
     with FaceTracker(model) as fresh:  # a tracker that starts with both in view takes the larger
         obs = fresh.update(scene(True), 0.0)
         assert obs is not None and obs.xy[:, 0].mean() > 640

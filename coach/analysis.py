@@ -30,6 +30,7 @@ from coach.measurer import (
 from coach.measures.landmark import smile_angle_deg
 from coach.measures.peak import (
     NO_REST,
+    REP_REASON_WORDS,
     REST_LOOKBACK_S,
     TOO_UNSURE,
     enough_trusted,
@@ -60,8 +61,7 @@ UNSURE_WORDS = {
     "hidden": "part of your mouth area was hidden or changed too fast to follow",
     "light": "the light changed",
     "edge": "part of your face was outside the picture",
-    "unsteady": "the picture was not sharp or steady enough to measure it precisely",
-    "no_rest": "your face was not seen still and relaxed just before the movement",
+    **REP_REASON_WORDS,
 }
 
 

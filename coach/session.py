@@ -35,6 +35,7 @@ from coach.measurer import (
 from coach.measures.peak import (
     MIN_TRUSTED_FRAMES,
     NO_REST,
+    REP_REASON_WORDS,
     TOO_UNSURE,
     enough_trusted,
     hold_peak,
@@ -73,8 +74,7 @@ UNMEASURED_WORDS = {
     "hidden": "your mouth area was hidden or changed too fast to follow",
     "light": "the light changed",
     "edge": "part of your face was outside the picture",
-    "unsteady": "the picture was not sharp or steady enough to measure it precisely",
-    "no_rest": "your face was not seen still and relaxed just before the movement",
+    **REP_REASON_WORDS,
     "no_face": "your face was not in view",
 }
 

@@ -45,6 +45,12 @@ TOO_UNSURE = "unsteady"  # the picture was not sharp or steady enough to measure
 # rest".)
 REST_LOOKBACK_S = 2.0
 NO_REST = "no_rest"  # the face was not seen at rest just before the movement
+# Why a repetition was not given as a number, for the rep-level reasons decided here, in a
+# patient's words (the files' and the sessions' warnings both use these).
+REP_REASON_WORDS = {
+    TOO_UNSURE: "the picture was not sharp or steady enough to measure it precisely",
+    NO_REST: "your face was not seen still and relaxed just before the movement",
+}
 
 
 def enough_trusted(trusted: int, frames: int) -> bool:

@@ -258,6 +258,7 @@ def measure_windows(
     engine's rep gate (``coach.measures.peak.sure_enough``).
     """
     from coach.analysis import Analyzer, measured_from_rest, sample_of, score_window
+    from coach.measures.direction import UP_AND_OUT
     from coach.measures.peak import sure_enough
     from coach.reps import RepWindow
 
@@ -278,7 +279,7 @@ def measure_windows(
         inside = [s for s in samples if start_s <= s.t_s <= end_s and s.reference_t_s == ref]
         rep = None
         if inside and measured_from_rest(start_s, ref, samples, off):
-            rep = score_window(RepWindow(k + 1, start_s, peak_s, end_s, 0.0), inside, None, True)
+            rep = score_window(RepWindow(k + 1, start_s, peak_s, end_s, 0.0), inside, None, UP_AND_OUT)
         gated = rep is not None and not sure_enough(rep.confidence, "mouth_corner")  # the engine's rep gate
         out.append(None if gated else rep)
     return out

@@ -18,11 +18,14 @@ time across people; a mixed "moderate" group (natural sway, yaw up to 10°, face
 120 px and wider) gives the abstention rate. Which side is weak alternates from
 case to case in every condition.
 
-Truth: each corner's movement magnitude at the hold, mm; symmetry = weaker ÷
-stronger × 100 (no affected side is given to the engine), so it is 100 × the
-case's ratio. For the "corner pulled to the midline" cases the weak corner moves
-toward the midline (Action direction 180°) while the other moves outward and up;
-truth is still the ratio of the magnitudes, which is what FaceCoach reports.
+Truth: each corner's movement up and out at the hold, mm (the corners move at 35°, so
+that is their whole movement); symmetry = weaker ÷ stronger × 100 (no affected side is
+given to the engine), so it is 100 × the case's ratio. For the "corner pulled to the
+midline" cases the weak corner moves toward the midline (Action direction 180°) while
+the other moves outward and up: the weak corner moves none of the way up and out, so
+the truth is symmetry 0 with the weak side weaker, and the pull is reported apart
+(each rep's ``dragged`` sides, :mod:`coach.measures.direction`). A landmark-only measure
+of movement length counts the pull as movement.
 
 Prints one line per case as it finishes, then the per-condition table; writes
 ``benchmarks/results/validity[-quick].json``. See docs/validity.md.
@@ -99,10 +102,11 @@ TARGETS = {
     "moderate_abstention_rate": 0.10,
 }
 TRUTH = (
-    "Each mouth corner's movement magnitude at the hold (mm), as built into the phantom; "
+    "Each mouth corner's movement up and out at the hold (mm), as built into the phantom; "
     "symmetry = weaker / stronger x 100 = 100 x ratio, weaker side = the weak side when ratio < 1. "
     "'Corner pulled to the midline': the weak corner moves toward the midline (direction 180 deg) while "
-    "the other moves outward and up (35 deg); truth is the ratio of the two magnitudes."
+    "the other moves outward and up (35 deg); the pulled corner moves none of the way up and out, so the truth "
+    "is symmetry 0 and the pull is reported apart (dragged)."
 )
 
 # condition → what it is (the table's second column, in this order).
@@ -125,7 +129,7 @@ CONDITIONS: dict[str, str] = {
     "light": "light changing with the movement (gain ±0.2 or gradient 0.2)",
     "blink": "both eyes blink during each hold",
     "teeth": "lips part 4–8 mm, teeth appear",
-    "midline": "weak corner pulled toward the midline (magnitude truth)",
+    "midline": "weak corner pulled toward the midline (truth: symmetry 0, dragged)",
     "move_2mm": "strong side 2 mm",
     "move_6mm": "strong side 6 mm",
     "move_10mm": "strong side 10 mm",
@@ -254,16 +258,23 @@ class Case:
 
     @property
     def truth_mm(self) -> dict[str, float]:
-        """Each corner's movement magnitude at the hold, mm."""
-        return {s: self.strong_mm * (self.ratio if s == self.weak_side else 1.0) for s in ("left", "right")}
+        """Each corner's movement up and out at the hold, mm (a corner pulled to the midline: none)."""
+        weak = 0.0 if self.medial_pull else self.ratio
+        return {s: self.strong_mm * (weak if s == self.weak_side else 1.0) for s in ("left", "right")}
+
+    @property
+    def truth_opposite_mm(self) -> dict[str, float]:
+        """Each corner's movement against up and out at the hold, mm (the pulled corner's, inward)."""
+        weak = self.ratio if self.medial_pull else 0.0
+        return {s: self.strong_mm * (weak if s == self.weak_side else 0.0) for s in ("left", "right")}
 
     @property
     def truth_symmetry_pct(self) -> float:
-        return 100.0 * self.ratio
+        return 0.0 if self.medial_pull else 100.0 * self.ratio
 
     @property
     def truth_weaker(self) -> str | None:
-        return self.weak_side if self.ratio < 1.0 else None
+        return self.weak_side if self.ratio < 1.0 or self.medial_pull else None
 
     @property
     def size_wh(self) -> tuple[int, int]:
@@ -605,11 +616,14 @@ def _r(x: float | None, nd: int = 1) -> float | None:
 def run_case(case: Case, photo: Photo) -> dict[str, Any]:
     """Render the case, analyse it, and compare with the truth; the record written to the JSON."""
     from coach.analysis import analyze_frames
+    from coach.measures.direction import UP_AND_OUT
+    from coach.measures.landmark import outward_up
     from coach.measures.symmetry import weaker_side
 
     t0 = time.perf_counter()
     spec = build_spec(case, photo)
-    hold = {s: float(np.hypot(*v)) for s, v in spec.truth_mm(hold_time_s()).items()}
+    # The phantom's truth is in face axes; up and out is per side.
+    hold = {s: float(UP_AND_OUT.along(*outward_up(s, np.asarray(v)))) for s, v in spec.truth_mm(hold_time_s()).items()}
     result = analyze_frames(case_frames(case, spec), fps=spec.fps, model=_worker_state()["model"], source=case.name)
     s = result.summary
     truth = case.truth_symmetry_pct
@@ -631,7 +645,10 @@ def run_case(case: Case, photo: Photo) -> dict[str, Any]:
         "truth_weaker": case.truth_weaker,
         "truth_mm": {k: round(v, 3) for k, v in case.truth_mm.items()},
         "truth_mm_in_phantom": {k: round(v, 3) for k, v in hold.items()},
-        "truth_is": "magnitude, weak corner pulled to the midline" if case.medial_pull else "magnitude",
+        "truth_opposite_mm": {k: round(v, 3) for k, v in case.truth_opposite_mm.items()},
+        "truth_is": "up and out; the weak corner pulled to the midline moves none"
+        if case.medial_pull
+        else "up and out",
         "facecoach": {
             "symmetry_pct": _r(s.symmetry_pct),
             "rep_symmetry_pct": [_r(v) for v in fc_reps],
@@ -640,6 +657,7 @@ def run_case(case: Case, photo: Photo) -> dict[str, Any]:
             "error_pts": _err(s.symmetry_pct, truth),
             "rep_errors_pts": [_err(v, truth) for v in fc_reps],
             "rep_confidence": [_r(r.confidence, 3) for r in reps],
+            "rep_dragged": [list(r.dragged) for r in reps],
         },
         "landmarks": {
             "symmetry_pct": _r(s.landmark_symmetry_pct),

@@ -27,8 +27,10 @@ from coach.measurer import (
     FrameMeasures,
     one_eye_scale_words,
 )
+from coach.measures.direction import UP_AND_OUT, Direction
 from coach.measures.landmark import smile_angle_deg
 from coach.measures.peak import (
+    MIN_TRUSTED_FRAMES,
     NO_REST,
     REP_REASON_WORDS,
     REST_LOOKBACK_S,
@@ -55,6 +57,13 @@ RECOVER_AFTER_S = 1.0  # doubtful this long at rest: take a new reference
 RESTING_LANDMARK_MM = 1.5  # landmark movement below which the face looks at rest
 RESTING_EXPRESSIONS = ("smile", "mouth_stretch", "nose_sneer", "brow_outer_up", "squint")
 RESTING_SCORE = 0.25  # ...or every one of these expression scores below this
+# The part of the face each measure follows, in plain words.
+PART_WORDS = {"mouth_corner": "mouth corner", "mid_brow": "brow", "nose_ala": "nostril"}
+# A face that stays this long (seconds) against the exercise's direction by at least the
+# "on" level, with no movement its way, rests somewhere else than its reference: the
+# reference was not a rest (a video that starts mid-smile), and the face is measured from
+# here on.
+AWAY_REST_S = 1.0
 # Why frames were not trusted, in the patient's words (reasons from coach.motion.trust).
 UNSURE_WORDS = {
     "moving": "your head moved",
@@ -75,6 +84,7 @@ class _Sample:
     lm: PerSide[tuple[float, float]]
     confidence: float
     reference_t_s: float | None = None
+    opposite: PerSide[float] | None = None  # movement against the exercise's direction, mm
 
     @property
     def signal(self) -> float:
@@ -96,6 +106,7 @@ def sample_of(fm: FrameMeasures, exercise: ExerciseSpec) -> _Sample | None:
         fm.landmark_movement_mm[point],
         fm.confidence_of(point),
         fm.reference_t_s,
+        exercise.measure_def.opposite(fm),
     )
 
 
@@ -128,26 +139,30 @@ def score_window(
     window: RepWindow,
     samples: list[_Sample],
     affected: str | None,
-    magnitude: bool = True,
+    way: Direction | None = UP_AND_OUT,
     hold: list[_Sample] | None = None,
     unit: str = "mm",
+    vector: bool = True,
 ) -> RepResult:
     """Per-side movement at the hold of one rep.
 
     The hold is every frame whose movement is at least 80 % of the rep's peak
     (or the trusted frames of the hold found on the detector's time line, when
     given); each side's value is its median there, which is steady against
-    single-frame noise and still reflects a short hold. With ``magnitude`` (the
-    mouth-corner measure) the value is the length of the median movement vector.
+    single-frame noise and still reflects a short hold. With ``vector`` (the
+    mouth-corner measure) the value is the median movement vector's length along
+    ``way``, the measure's expected direction; the part against it is the rep's
+    ``opposite_mm`` (for any measure with a direction).
     """
     inside = [s for s in samples if window.start_s <= s.t_s <= window.end_s]
     if hold is None:
         peak = max(s.signal for s in inside)
         hold = [s for s in inside if s.signal >= PLATEAU_FRACTION * peak]
     values = [s.values for s in hold]
-    magnitudes, vectors = hold_peak(values, [s.move for s in hold])
-    peak = magnitudes if magnitude else hold_peak(values)[0]
+    along, vectors = hold_peak(values, [s.move for s in hold], way or UP_AND_OUT)
+    peak = along if vector else hold_peak(values)[0]
     comp = {side: vectors[side] for side in ("left", "right")}  # type: ignore[index]
+    opposite = None if way is None else PerSide(way.opposite(*comp["left"]), way.opposite(*comp["right"]))
     lm = {side: float(np.hypot(*np.median([s.lm[side] for s in hold], axis=0))) for side in ("left", "right")}
     exc = {side: peak[side] for side in ("left", "right")}
     confidence = rep_confidence([s.confidence for s in hold], [s.t_s for s in hold], PerSide(*exc.values()), unit)
@@ -165,6 +180,7 @@ def score_window(
         confidence=confidence,
         frames=len(inside),
         unit=unit,
+        opposite_mm=opposite,
     )
 
 
@@ -264,6 +280,7 @@ class Analyzer:
         self.unsure_s: dict[str, float] = {}  # reason → seconds of frames not trusted for it
         self.multi_face_frames = 0
         self.settled_rests: list[float] = []  # how far from the old rest the face settled after a rep
+        self.rests_away_s: list[float] = []  # when the face was found resting against the direction of its reference
         self._last_t: float | None = None
         self.last_observation: FaceObservation | None = None
 
@@ -363,14 +380,15 @@ class Analyzer:
             self.unmeasured.append((window.start_s, window.end_s, NO_REST))
             return None
         samples = [k.sample for k in inside if k.sample is not None]
-        unit = self.exercise.measure_def.unit
+        measure = self.exercise.measure_def
         rep = score_window(
             replace(window, index=len(self.reps) + 1),
             samples,
             self.affected_side,
-            self.exercise.measure == "mouth_corner",
+            measure.direction,
             hold=trusted,
-            unit=unit,
+            unit=measure.unit,
+            vector=self.exercise.measure == "mouth_corner",
         )
         if not sure_enough(rep.confidence, self.exercise.measure):
             self.unmeasured.append((window.start_s, window.end_s, TOO_UNSURE))
@@ -378,7 +396,35 @@ class Analyzer:
         self.reps.append(rep)
         return rep
 
+    def _rests_away(self, t_s: float) -> bool:
+        """Whether the face has rested for ``AWAY_REST_S`` against the exercise's direction by at
+        least the "on" level, still and with no movement its way, all against one reference.
+
+        A smile's reference taken mid-smile reads the rest that follows as corners moved in and
+        down: never as movement, so no repetition would ever be found from it.
+        """
+        ticks = [k for k in self._ticks if k.t_s >= t_s - AWAY_REST_S]
+        if not ticks or t_s - ticks[0].t_s < 0.9 * AWAY_REST_S:
+            return False
+        samples = [k.sample for k in ticks if k.sample is not None]
+        if len(samples) < max(MIN_TRUSTED_FRAMES, 0.8 * len(ticks)):
+            return False
+        on, off = self.detector.on, self.detector.off
+        if any(s.opposite is None or s.reference_t_s != samples[-1].reference_t_s or s.signal >= off for s in samples):
+            return False
+        away = [max(s.opposite.left, s.opposite.right) for s in samples]  # type: ignore[union-attr]
+        half = len(away) // 2
+        still = abs(float(np.median(away[:half])) - float(np.median(away[half:]))) <= 0.5 * on
+        return min(away) >= on and still
+
     def _maintain(self, value: float | None, t_s: float, fm: FrameMeasures) -> None:
+        if self.detector.state != ACTIVE and value is not None and self._rests_away(t_s):
+            # The face rests away from its reference, against the exercise's direction: that
+            # reference was not a rest. Measure from here.
+            if self.measurer.rebaseline():
+                self.rests_away_s.append(round(t_s, 2))
+                self._rebased_this_rest = True
+                return
         if self.detector.too_long > self._too_long_seen and _looks_at_rest(fm):
             # A "movement" that never came back to rest, and the landmarks say the face is
             # at rest: the reference no longer fits the face. Start afresh from here.
@@ -449,6 +495,22 @@ class Analyzer:
                     f"(it stayed up to {max(self.settled_rests):g} {unit} away); the next ones were measured from "
                     "where it settled."
                 )
+            way = self.exercise.measure_def.direction
+            if self.rests_away_s and way is not None:
+                warnings.append(
+                    f"Your face was not relaxed when measuring began: at {self.rests_away_s[0]:g} s it came to "
+                    f"rest further {way.opposite_words}, and movements are measured from there. "
+                    "Next time, start the video with your face relaxed."
+                )
+            pulled = by_count(s for r in self.reps for s in r.dragged)
+            if pulled and way is not None:
+                part = PART_WORDS.get(self.exercise.measure_def.points[0].name, "face")
+                for side in pulled:
+                    n = sum(side in r.dragged for r in self.reps)
+                    warnings.append(
+                        f"In {n} of {len(self.reps)} movements your {side} {part} was pulled {way.opposite_words} "
+                        f"instead of moving {way.words}. That pull is not counted as movement."
+                    )
             if self.detector.abandoned:
                 warnings.append(
                     f"{self.detector.abandoned} movement(s) were not scored because the face was lost "
@@ -489,6 +551,7 @@ class Analyzer:
             baselines=self.measurer.baselines,
             extra={
                 "scale_from": self.measurer.scale_from,
+                "rests_away_s": list(self.rests_away_s),
                 "reps_not_measured": [
                     {"start_s": round(a, 3), "end_s": round(b, 3), "reason": r} for a, b, r in self.unmeasured
                 ],

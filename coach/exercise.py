@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
-
 from coach import landmarks as L
 from coach.measurer import FaceMeasurer, FrameMeasures, reference_frames_for
+from coach.measures.direction import IN, OUT, UP, UP_AND_OUT, Direction
 from coach.measures.sides import PerSide
 from coach.motion.tissue import (
     RIGID_LANDMARKS,
@@ -57,6 +56,9 @@ class MeasureDef:
         points: tissue points to track.
         rigid: landmarks on tissue that stays still in this movement.
         value: a frame's measures → movement per side in ``unit`` (≥ 0), or None.
+        direction: the way the first point is expected to move; only movement that way is
+            counted (``value``), the rest is reported apart (:meth:`opposite`). None for
+            measures that are not a point's movement (eye closure).
     """
 
     name: str
@@ -65,35 +67,28 @@ class MeasureDef:
     points: tuple[TrackPoint, ...]
     rigid: tuple[int, ...]
     value: Callable[[FrameMeasures], PerSide[float] | None]
+    direction: Direction | None = None
+
+    def opposite(self, fm: FrameMeasures) -> PerSide[float] | None:
+        """A frame's movement of the first point against the expected direction, mm per side (None: not measured)."""
+        if self.direction is None:
+            return None
+        return _per_side(fm, self.points[0].name, self.direction.opposite)
+
+
+def _moving(
+    name: str, label: str, points: tuple[TrackPoint, ...], rigid: tuple[int, ...], way: Direction
+) -> MeasureDef:
+    """A measure of the first point's movement along ``way``, in mm."""
+    return MeasureDef(name, label, "mm", points, rigid, lambda fm: _per_side(fm, points[0].name, way.along), way)
 
 
 MEASURES: dict[str, MeasureDef] = {
     m.name: m
     for m in (
-        MeasureDef(
-            "mouth_corner",
-            "mouth-corner movement",
-            "mm",
-            SMILE_POINTS,
-            RIGID_LANDMARKS,
-            lambda fm: _per_side(fm, "mouth_corner", lambda o, u: float(np.hypot(o, u))),
-        ),
-        MeasureDef(
-            "corner_out",
-            "mouth corners moving out",
-            "mm",
-            SMILE_POINTS,
-            RIGID_LANDMARKS,
-            lambda fm: _per_side(fm, "mouth_corner", lambda o, u: max(0.0, o)),
-        ),
-        MeasureDef(
-            "corner_in",
-            "mouth corners moving in",
-            "mm",
-            SMILE_POINTS,
-            RIGID_LANDMARKS,
-            lambda fm: _per_side(fm, "mouth_corner", lambda o, u: max(0.0, -o)),
-        ),
+        _moving("mouth_corner", "mouth-corner movement", SMILE_POINTS, RIGID_LANDMARKS, UP_AND_OUT),
+        _moving("corner_out", "mouth corners moving out", SMILE_POINTS, RIGID_LANDMARKS, OUT),
+        _moving("corner_in", "mouth corners moving in", SMILE_POINTS, RIGID_LANDMARKS, IN),
         MeasureDef(
             "corner_horizontal",
             "mouth corners moving out and in",
@@ -102,22 +97,8 @@ MEASURES: dict[str, MeasureDef] = {
             RIGID_LANDMARKS,
             lambda fm: _per_side(fm, "mouth_corner", lambda o, u: abs(o)),
         ),
-        MeasureDef(
-            "brow",
-            "brow lift",
-            "mm",
-            BROW_POINTS,
-            RIGID_WITHOUT_FOREHEAD,
-            lambda fm: _per_side(fm, "mid_brow", lambda o, u: max(0.0, u)),
-        ),
-        MeasureDef(
-            "nose_ala",
-            "nose wrinkle (nostril lift)",
-            "mm",
-            ALA_POINTS,
-            RIGID_WITHOUT_NOSE,
-            lambda fm: _per_side(fm, "nose_ala", lambda o, u: max(0.0, u)),
-        ),
+        _moving("brow", "brow lift", BROW_POINTS, RIGID_WITHOUT_FOREHEAD, UP),
+        _moving("nose_ala", "nose wrinkle (nostril lift)", ALA_POINTS, RIGID_WITHOUT_NOSE, UP),
         MeasureDef("eye_closure", "eye closure", "%", LID_POINTS, RIGID_LANDMARKS, _eye_closure),
     )
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from coach.measures.direction import dragged
 from coach.measures.sides import PerSide
 
 
@@ -32,6 +33,9 @@ class RepResult:
             5 points off; :func:`coach.measures.peak.rep_confidence`).
         frames: frames measured in the rep.
         unit: ``"mm"`` or ``"%"``.
+        opposite_mm: per side, the measured point's movement at the hold *against* the
+            exercise's expected direction (e.g. a smile's corner pulled in or down), mm;
+            never counted in ``movement``. None for measures without a direction.
     """
 
     index: int
@@ -47,11 +51,17 @@ class RepResult:
     confidence: float
     frames: int
     unit: str = "mm"
+    opposite_mm: PerSide[float] | None = None
 
     @property
     def excursion_mm(self) -> PerSide[float] | None:
         """The movement in millimetres; None for a measure in per cent."""
         return self.movement if self.unit == "mm" else None
+
+    @property
+    def dragged(self) -> tuple[str, ...]:
+        """The sides pulled against the expected direction (:func:`coach.measures.direction.dragged`)."""
+        return dragged(self.opposite_mm)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -66,6 +76,8 @@ class RepResult:
             "outward_mm": {s: _r(self.components_mm[s][0], 2) for s in ("left", "right")},
             "up_mm": {s: _r(self.components_mm[s][1], 2) for s in ("left", "right")},
             "angle_deg": {s: _r(self.angle_deg[s], 1) for s in ("left", "right")},
+            "opposite_mm": _sides(self.opposite_mm),
+            "dragged": list(self.dragged),
             "landmark_excursion_mm": _sides(self.landmark_excursion_mm),
             "landmark_symmetry_pct": _r(self.landmark_symmetry_pct, 1),
             "confidence": _r(self.confidence, 2),

@@ -32,6 +32,7 @@ from coach.measurer import (
     FrameMeasures,
     one_eye_scale_words,
 )
+from coach.measures.direction import UP_AND_OUT, dragged
 from coach.measures.peak import (
     MIN_TRUSTED_FRAMES,
     NO_REST,
@@ -191,6 +192,15 @@ class RepScore:
     # Eye synkinesis: how much more the watched eye narrowed than the other one (points);
     # a normal smile narrows both eyes alike. None for other kinds.
     synkinesis_excess: float | None = None
+    # Per side, the measured point's movement at the hold against the exercise's expected
+    # direction, mm (a corner dragged in or down); never counted in ``peak``. None for
+    # measures without a direction.
+    opposite_mm: PerSide[float] | None = None
+
+    @property
+    def dragged(self) -> tuple[str, ...]:
+        """The sides pulled against the expected direction (:func:`coach.measures.direction.dragged`)."""
+        return dragged(self.opposite_mm)
 
     def to_dict(self) -> dict[str, Any]:
         def r(x: float | None, nd: int = 2) -> float | None:
@@ -222,6 +232,8 @@ class RepScore:
                 "flagged": self.synkinesis,
             },
             "flags": list(self.flags),
+            "opposite_mm": None if self.opposite_mm is None else side(self.opposite_mm),
+            "dragged": list(self.dragged),
             "confidence": r(self.confidence),
             "frames": self.frames,
         }
@@ -732,8 +744,14 @@ def score_rep(
     if len(hold) < 3:
         hold = [f for f in seen if f.phase == HOLD] or seen
     unit = ex.measure_def.unit
-    vectors = [f.move for f in hold] if ex.measure == "mouth_corner" and all(f.move for f in hold) else None
-    peak, _ = hold_peak([f.values for f in hold], vectors)  # type: ignore[misc]
+    way = ex.measure_def.direction
+    moves = [f.move for f in hold] if way is not None and all(f.move for f in hold) else None
+    vectors = moves if ex.measure == "mouth_corner" else None
+    peak, _ = hold_peak([f.values for f in hold], vectors, way or UP_AND_OUT)  # type: ignore[misc]
+    opposite = None
+    if way is not None and moves:
+        median = {s: np.median([m[s] for m in moves], axis=0) for s in ("left", "right")}  # type: ignore[index]
+        opposite = PerSide(*(float(way.opposite(*median[s])) for s in ("left", "right")))
     completed = max(peak.left, peak.right) >= ex.on_level
     sym = symmetry_pct(peak.left, peak.right, affected) if completed else None
     onset: dict[str, float | None] = {}
@@ -803,6 +821,7 @@ def score_rep(
         confidence=rep_confidence([f.confidence for f in hold], [f.t_s for f in hold], peak, unit),
         frames=len(seen),
         synkinesis_excess=syn_excess,
+        opposite_mm=opposite,
     )
 
 

@@ -117,18 +117,26 @@ def test_the_moderate_group_stays_moderate():
         (V.Case("ratio", "obama", 1, ratio=0.0, weak_side="right"), 0.0, "right", {"left": 4.0, "right": 0.0}),
         (V.Case("ratio", "obama", 1, ratio=1.0), 100.0, None, {"left": 4.0, "right": 4.0}),
         (V.Case("move_10mm", "obama", 1, strong_mm=10.0, ratio=0.75), 75.0, "left", {"left": 7.5, "right": 10.0}),
-        (V.Case("midline", "obama", 1, ratio=0.25, medial_pull=True), 25.0, "left", {"left": 1.0, "right": 4.0}),
+        # A corner pulled to the midline moves none of the way up and out: its pull is not movement.
+        (V.Case("midline", "obama", 1, ratio=0.25, medial_pull=True), 0.0, "left", {"left": 0.0, "right": 4.0}),
+        (V.Case("midline", "obama", 1, ratio=1.0, medial_pull=True), 0.0, "left", {"left": 0.0, "right": 4.0}),
     ],
 )
-def test_truth_is_the_ratio_of_the_movement_magnitudes(case, truth_pct, weaker, truth_mm):
+def test_truth_is_the_ratio_of_the_movements_up_and_out(case, truth_pct, weaker, truth_mm):
     assert case.truth_symmetry_pct == pytest.approx(truth_pct)
     assert case.truth_weaker == weaker
     assert case.truth_mm == pytest.approx(truth_mm)
 
 
+def test_a_corner_pulled_to_the_midline_has_its_pull_as_opposite_truth():
+    case = V.Case("midline", "obama", 1, ratio=0.25, medial_pull=True)
+    assert case.truth_opposite_mm == pytest.approx({"left": 1.0, "right": 0.0})
+    assert V.Case("people", "obama", 1).truth_opposite_mm == {"left": 0.0, "right": 0.0}
+
+
 def test_generated_cases_carry_the_truth_of_their_condition():
     mid = _case("midline", 1)
-    assert mid.medial_pull and mid.truth_symmetry_pct == pytest.approx(50.0)
+    assert mid.medial_pull and mid.truth_symmetry_pct == pytest.approx(0.0)
     assert {c.truth_symmetry_pct for c in V.cases() if c.condition == "ratio"} == {0.0, 25.0, 75.0, 100.0}
     assert {c.strong_mm for c in V.cases() if c.condition.startswith("move_")} == {2.0, 6.0, 10.0}
     assert _case("face_400px").size_wh == (1280, 720) and _case("face_80px").size_wh == (640, 480)

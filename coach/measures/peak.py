@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from coach.measures.direction import UP_AND_OUT, Direction
 from coach.measures.sides import PerSide
 from coach.motion.trust import error_of
 
@@ -67,15 +68,18 @@ def enough_trusted(trusted: int, frames: int) -> bool:
 def hold_peak(
     values: Sequence[PerSide[float]],
     moves: Sequence[PerSide[tuple[float, float]]] | None = None,
+    way: Direction = UP_AND_OUT,
 ) -> tuple[PerSide[float], PerSide[tuple[float, float]] | None]:
     """Per-side movement over a hold's trusted frames.
 
     Args:
         values: each frame's measure per side (mm or %), at least one frame.
         moves: each frame's (outward, up) movement vector per side, mm, for the
-            mouth-corner measure; then each side's value is the length of the median
-            vector, not the median of lengths: noise averages out in the components,
-            whereas every noisy length is positive.
+            mouth-corner measure; then each side's value is the median vector's length
+            along ``way`` (:mod:`coach.measures.direction`), not the median of the frames'
+            values: noise averages out in the components, whereas every noisy length is
+            positive.
+        way: the measure's expected direction (with ``moves``).
 
     Returns:
         The peak per side, and the median vector per side (None without ``moves``).
@@ -84,7 +88,7 @@ def hold_peak(
         raise ValueError("values must hold at least one frame")
     if moves:
         comp = {s: tuple(float(v) for v in np.median([m[s] for m in moves], axis=0)) for s in ("left", "right")}
-        peak = PerSide(float(np.hypot(*comp["left"])), float(np.hypot(*comp["right"])))
+        peak = PerSide(float(way.along(*comp["left"])), float(way.along(*comp["right"])))
         return peak, PerSide(comp["left"], comp["right"])  # type: ignore[arg-type]
     return PerSide(*(float(np.median([v[s] for v in values])) for s in ("left", "right"))), None
 

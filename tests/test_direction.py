@@ -1,0 +1,129 @@
+"""Direction: only movement the way an exercise expects counts; a pull the other way is reported apart.
+
+Issue 13, item 5 (a corner dragged toward the midline counted as movement) and item 2's
+video that starts mid-smile (its rests were scored as repetitions).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from coach.analysis import analyze_frames
+from coach.exercise import MEASURES
+from coach.measures.direction import DRAGGED_MM, IN, OUT, UP, UP_AND_OUT, dragged
+from coach.measures.sides import PerSide
+from coach.phantom import Action, Schedule, source_image
+from coach.phantom3d import FaceModel3D, Phantom3DSpec
+from coach.session import score_rep
+from exercises import get_exercise
+from tests.test_scoring import frames_for
+
+SCHEDULE = Schedule(lead_in_s=1.0, rise_s=0.6, hold_s=1.5, release_s=0.6, rest_s=1.6, reps=3)
+LOOK = {"size_wh": (480, 360), "face_width_px": 170.0, "schedule": SCHEDULE}
+
+
+@pytest.fixture(scope="module")
+def face(model) -> FaceModel3D:
+    return FaceModel3D.from_image(np.clip(source_image() + 0.5, 0, 255).astype(np.uint8), model)
+
+
+@pytest.mark.parametrize(
+    ("o", "u", "along", "opposite"),
+    [
+        (3.0, 4.0, 5.0, 0.0),  # up and out: all of it
+        (0.0, 2.0, 2.0, 0.0),  # straight up
+        (2.0, 0.0, 2.0, 0.0),  # straight out
+        (-3.0, 0.0, 0.0, 3.0),  # toward the midline: none of it
+        (-3.0, 4.0, 4.0, 3.0),  # in and up: the upward part only
+        (3.0, -4.0, 3.0, 4.0),  # out and down: the outward part only
+        (-3.0, -4.0, 0.0, 5.0),  # in and down: all against
+    ],
+)
+def test_up_and_out_splits_a_movement_into_along_and_opposite(o, u, along, opposite):
+    assert UP_AND_OUT.along(o, u) == pytest.approx(along)
+    assert UP_AND_OUT.opposite(o, u) == pytest.approx(opposite)
+    # Nothing is lost: the two parts are the vector's components, each counted once.
+    assert math.hypot(UP_AND_OUT.along(o, u), UP_AND_OUT.opposite(o, u)) == pytest.approx(math.hypot(o, u))
+
+
+def test_each_directed_measure_counts_only_its_own_way():
+    assert (UP.along(1.0, -2.0), UP.opposite(1.0, -2.0)) == (0.0, 2.0)
+    assert (OUT.along(-1.0, 2.0), OUT.opposite(-1.0, 2.0)) == (0.0, 1.0)
+    assert (IN.along(-1.0, 2.0), IN.opposite(-1.0, 2.0)) == (1.0, 0.0)
+    assert MEASURES["mouth_corner"].direction is UP_AND_OUT
+    assert MEASURES["brow"].direction is UP and MEASURES["nose_ala"].direction is UP
+    assert MEASURES["eye_closure"].direction is None
+
+
+def test_a_side_is_dragged_from_the_threshold_up():
+    assert dragged(PerSide(DRAGGED_MM, DRAGGED_MM - 0.01)) == ("left",)
+    assert dragged(PerSide(0.0, 2.0)) == ("right",)
+    assert dragged(None) == ()
+
+
+def test_a_session_rep_with_a_corner_pulled_inward_scores_no_movement_on_that_side():
+    ex = get_exercise("smile")
+    frames = frames_for(ex, 3.0, 2.0)
+    # The right corner moves toward the midline (outward −2 mm) instead of up and out.
+    frames = [
+        f.__class__(**{**f.__dict__, "move": PerSide(f.move.left, (-abs(f.values.right), 0.0))}) for f in frames
+    ]
+    rep = score_rep(ex, 0, 1, 0.0, frames, None)
+    assert rep.peak.right == pytest.approx(0.0, abs=1e-9)
+    assert rep.peak.left == pytest.approx(3.0, rel=0.01)
+    assert rep.symmetry_pct == pytest.approx(0.0, abs=1e-6)
+    assert rep.opposite_mm.right == pytest.approx(2.0, rel=0.01)
+    assert rep.dragged == ("right",)
+    assert rep.to_dict()["dragged"] == ["right"]
+
+
+def test_a_corner_pulled_to_the_midline_is_not_counted_as_movement(face, model):
+    """The weak (right) corner is dragged 2 mm toward the midline while the left smiles 4 mm.
+
+    Before: the drag's length counted, and the rep read about 50 % symmetric.
+    """
+    spec = Phantom3DSpec(
+        face=face,
+        actions=(
+            Action("mouth_corner", "left", 4.0),
+            Action("mouth_corner", "right", 2.0, direction_deg=180.0),
+        ),
+        **LOOK,
+    )
+    result = analyze_frames(spec.frames(), fps=spec.fps, model=model)
+    assert len(result.reps) == SCHEDULE.reps
+    for rep in result.reps:
+        assert rep.movement.right < 0.5 and rep.movement.left > 3.0
+        assert rep.symmetry_pct < 15.0
+        assert rep.dragged == ("right",)
+        assert rep.opposite_mm.right > 1.2
+        # A landmark-only length (Emotrics-style) counts the drag as movement.
+        assert rep.landmark_excursion_mm.right > 0.5
+        assert rep.landmark_symmetry_pct > rep.symmetry_pct + 10.0
+    assert result.summary.weaker_side == "right"
+    assert any("right mouth corner was pulled down or in" in w for w in result.warnings)
+
+
+def test_a_video_that_starts_mid_smile_is_measured_from_its_first_rest(face, model):
+    """The clip starts in the first smile's hold. Before: its first frames were the resting
+    reference, every rest read as a movement away from it, and the smiles as none."""
+    spec = Phantom3DSpec(
+        face=face,
+        actions=(Action("mouth_corner", "left", 4.0), Action("mouth_corner", "right", 2.0)),
+        **LOOK,
+    )
+    start = SCHEDULE.lead_in_s + SCHEDULE.rise_s + 0.3
+    frames = [(t - start, f) for t, f in spec.frames() if t >= start]
+    result = analyze_frames(frames, fps=spec.fps, model=model)
+    assert result.extra["rests_away_s"], result.warnings
+    assert result.extra["rests_away_s"][0] < SCHEDULE.period_s
+    assert any("not relaxed when measuring began" in w for w in result.warnings)
+    # The two smiles seen from rest, measured from it.
+    assert len(result.reps) == SCHEDULE.reps - 1
+    for rep in result.reps:
+        assert rep.symmetry_pct == pytest.approx(50.0, abs=10.0)
+        assert rep.start_s > result.extra["rests_away_s"][0]
+        assert rep.dragged == ()

@@ -68,9 +68,7 @@ def test_a_session_rep_with_a_corner_pulled_inward_scores_no_movement_on_that_si
     ex = get_exercise("smile")
     frames = frames_for(ex, 3.0, 2.0)
     # The right corner moves toward the midline (outward −2 mm) instead of up and out.
-    frames = [
-        f.__class__(**{**f.__dict__, "move": PerSide(f.move.left, (-abs(f.values.right), 0.0))}) for f in frames
-    ]
+    frames = [f.__class__(**{**f.__dict__, "move": PerSide(f.move.left, (-abs(f.values.right), 0.0))}) for f in frames]
     rep = score_rep(ex, 0, 1, 0.0, frames, None)
     assert rep.peak.right == pytest.approx(0.0, abs=1e-9)
     assert rep.peak.left == pytest.approx(3.0, rel=0.01)

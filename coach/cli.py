@@ -128,9 +128,10 @@ def format_summary(d: dict, exercise_name: str) -> str:
     for r in reps:
         sym = "–" if r["symmetry_pct"] is None else f"{r['symmetry_pct']:.0f} %"
         left, right = _amount(r["movement"]["left"], r["unit"]), _amount(r["movement"]["right"], r["unit"])
+        pulled = "".join(f"   {side} pulled the other way" for side in r.get("dragged", []))
         lines.append(
             f"  rep {r['index']}: {r['start_s']:.1f}–{r['end_s']:.1f} s   left {left}   right {right}   "
-            f"symmetry {sym}   ({how_sure(r['confidence'])})"
+            f"symmetry {sym}   ({how_sure(r['confidence'])}){pulled}"
         )
     s = d["summary"]
     if s["movement"] is not None:

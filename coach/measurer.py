@@ -17,6 +17,7 @@ import numpy as np
 from coach import landmarks as L
 from coach.face_frame import FaceFrame, eye_centers_px, eye_openings_px, face_frame, iris_diameters_px
 from coach.measures import landmark as lmm
+from coach.measures.direction import UP_AND_OUT, Direction
 from coach.measures.sides import PerSide
 from coach.motion.tissue import RIGID_LANDMARKS, SMILE_POINTS, TissueMotion, TrackPoint
 from coach.observation import FaceObservation
@@ -130,8 +131,13 @@ class FrameMeasures:
         """The confidence of one measured point's two sides (the frame's when not known apart)."""
         return self.point_confidence.get(point, self.confidence)
 
+    def along_mm(self, way: Direction = UP_AND_OUT, point: str = "mouth_corner") -> PerSide[float] | None:
+        """A point's movement along ``way`` per side (a smile's corner: up and out), mm; ``None`` when not measured."""
+        v = self.movement_mm.get(point)
+        return None if v is None else PerSide(way.along(*v.left), way.along(*v.right))
+
     def excursion_mm(self, point: str = "mouth_corner", landmarks: bool = False) -> PerSide[float] | None:
-        """Magnitude of a point's movement per side, mm; ``None`` when not measured."""
+        """Magnitude of a point's movement per side in any direction, mm; ``None`` when not measured."""
         src = self.landmark_movement_mm if landmarks else self.movement_mm
         if point not in src:
             return None

@@ -274,6 +274,9 @@ class _Frame:
 EYE_SYNKINESIS_PCT = 15.0
 EYE_SYNKINESIS_MARGIN_PCT = 10.0
 MOUTH_SYNKINESIS_MM = 1.5
+# Live: a side pulled this far (mm) against the exercise's direction during the hold, while
+# the other moves, gets a cue (a frame is noisier than a hold: twice DRAGGED_MM).
+PULLED_NOW_MM = 1.0
 
 
 class SessionEngine:
@@ -457,12 +460,20 @@ class SessionEngine:
             if self._phase == BASELINE:
                 if not self._measurer.calibrated:
                     break
+                if self._relaxed() is False and t - end < RELAX_WAIT_S:
+                    # Moving the exercise's way since the face was first taken: the first
+                    # movement is measured from a rest, so wait until there is one.
+                    self._waiting_to_relax = True
+                    break
+                if self._waiting_to_relax and self._relaxed() is not True:
+                    self.unrelaxed += 1
+                self._waiting_to_relax = False
                 self._measurer.rebaseline()
                 if self._measurer.scale_from != BOTH_IRISES:
                     self.scale_from_one_eye = self._measurer.scale_from
                 if self._first_resting is None:
                     self._first_resting = self._measurer.resting_asymmetry()
-                self._start_rep(end)
+                self._start_rep(end if t - end <= self.pause_after_s else t)  # after a wait: now, with its cue
             elif self._phase == MOVE:
                 self._enter(HOLD, end)
             elif self._phase == HOLD:
@@ -540,11 +551,12 @@ class SessionEngine:
         elif self._phase == PAUSED or (self._unseen_since is not None and self._phase != BASELINE):
             text = "We can't see your face. Face the camera and we'll carry on."
         elif self._phase == BASELINE:
-            text = (
-                "Face the camera so we can see you."
-                if self._unseen_since is not None
-                else f"{ex.name}. Relax your face and look at the camera."
-            )
+            if self._unseen_since is not None:
+                text = "Face the camera so we can see you."
+            elif self._waiting_to_relax:
+                text = "Relax your face completely."
+            else:
+                text = f"{ex.name}. Relax your face and look at the camera."
         elif self._phase == MOVE:
             text = ex.cue_for(self._rep) + "…"
         elif self._phase == HOLD:
@@ -588,6 +600,11 @@ class SessionEngine:
             side = affected or ("left" if frame.narrowing.left > frame.narrowing.right else "right")
             if frame.narrowing[side] >= EYE_SYNKINESIS_PCT:
                 msgs.append("Keep your eye open")
+        way = ex.measure_def.direction
+        if value is not None and frame.move is not None and way is not None and self._phase == HOLD:
+            pulled = [s for s in ("left", "right") if way.opposite(*frame.move[s]) >= PULLED_NOW_MM]
+            if pulled and max(value.left, value.right) >= ex.on_level:
+                msgs.append("Easy on the stronger side: it pulls the other side across")
         if frame.mouth is not None and ex.watch == "mouth" and self._phase in (MOVE, HOLD):
             if max(frame.mouth.left, frame.mouth.right) >= MOUTH_SYNKINESIS_MM:
                 msgs.append("Keep your mouth still")
@@ -722,7 +739,8 @@ def score_rep(
 
     Rules:
         * peak per side: median over the hold, after a 0.3 s settle (for the
-          mouth-corner measure, the length of the median movement vector);
+          mouth-corner measure, the median movement vector's length up and out,
+          :mod:`coach.measures.direction`);
         * completed: the larger side's peak reached ``on_level``;
         * onset/release: when each side passes 20 % of its own peak; the lag is
           the difference between the sides;
@@ -732,7 +750,10 @@ def score_rep(
           (mouth): the mouth corner on that side moves ≥ 1.5 mm;
         * flags: ``too_fast`` (10 → 90 % of the peak in under a third of the
           rise time), ``too_big`` (strong side past ``max_strong``),
-          ``strong_side_ahead`` (symmetry drill: strong > 1.25 × weak + 0.5).
+          ``strong_side_ahead`` (symmetry drill: strong > 1.25 × weak + 0.5),
+          ``left_dragged`` / ``right_dragged`` (that side's point moved against the
+          exercise's direction by ``DRAGGED_MM`` or more at the hold; that movement is
+          never in ``peak``).
 
     Returns None when no frame of the rep could be measured.
     """
@@ -781,6 +802,8 @@ def score_rep(
             flags.append("too_big")
         if ex.match_weaker and peak[strong] > 1.25 * min(peak.left, peak.right) + 0.5:
             flags.append("strong_side_ahead")
+    # A side pulled against the exercise's direction (a corner dragged across by the other side).
+    flags.extend(f"{side}_dragged" for side in dragged(opposite))
     syn_side = affected or weaker_side(peak.left, peak.right) or ("left" if peak.left < peak.right else "right")
     syn_value: float | None = None
     syn_excess: float | None = None

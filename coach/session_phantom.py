@@ -30,6 +30,8 @@ class Performance:
             (ocular synkinesis), per cent of its opening.
         mouth_mm: per side, how far the mouth corner moves during the movement
             (oral synkinesis in eye or brow work), mm.
+        dragged_mm: per side, how far the mouth corner is pulled toward the midline
+            during the movement (a paralysed corner dragged across by the other side), mm.
         skip_reps: rep numbers (1-based) the patient does not do.
     """
 
@@ -37,6 +39,7 @@ class Performance:
     right: float
     eye_narrowing_pct: dict[str, float] = field(default_factory=dict)
     mouth_mm: dict[str, float] = field(default_factory=dict)
+    dragged_mm: dict[str, float] = field(default_factory=dict)
     skip_reps: tuple[int, ...] = ()
 
     def amount(self, side: str) -> float:
@@ -78,6 +81,8 @@ def actions_for(ex: ExerciseSpec, perf: Performance, channel: str, channel_in: s
             out.extend(_lid_actions(side, perf.eye_narrowing_pct[side], channel))
         if perf.mouth_mm.get(side, 0.0) > 0:
             out.append(Action("mouth_corner", side, perf.mouth_mm[side], 35.0, 10.0, channel))
+        if perf.dragged_mm.get(side, 0.0) > 0:
+            out.append(Action("mouth_corner", side, perf.dragged_mm[side], 180.0, 10.0, channel))
     return out
 
 

@@ -250,8 +250,8 @@ def test_measure_a_video_scores_the_virtual_patient(data_dir):
     assert not at.exception
     assert any("1 smile scored" in s.value for s in at.subheader)
     metrics = {m.label: m.value for m in at.metric}
-    left = float(metrics["Left side moved"].split()[0])
-    right = float(metrics["Right side moved"].split()[0])
+    left = float(metrics["Left side, up and out"].split()[0])
+    right = float(metrics["Right side, up and out"].split()[0])
     assert left > 3.5 and right < 2.5
     assert any("right** side moved less" in m.value for m in at.markdown)
 

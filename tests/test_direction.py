@@ -7,21 +7,24 @@ video that starts mid-smile (its rests were scored as repetitions).
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from coach.analysis import analyze_frames
+from coach.analysis import analyze_frames, tracked
 from coach.exercise import MEASURES
 from coach.measures.direction import DRAGGED_MM, IN, OUT, UP, UP_AND_OUT, dragged
 from coach.measures.sides import PerSide
-from coach.phantom import Action, Schedule, source_image
+from coach.phantom import Action, PhantomRenderer, Schedule, source_image
 from coach.phantom3d import FaceModel3D, Phantom3DSpec
-from coach.session import score_rep
+from coach.session import BASELINE, HOLD, REST, SessionEngine, SessionPlan, score_rep
+from coach.session_phantom import Performance, session_phantom
 from exercises import get_exercise
 from tests.test_scoring import frames_for
 
 SCHEDULE = Schedule(lead_in_s=1.0, rise_s=0.6, hold_s=1.5, release_s=0.6, rest_s=1.6, reps=3)
+FAST = {"rise_s": 0.8, "hold_s": 1.5, "release_s": 0.8, "rest_s": 1.2}
 LOOK = {"size_wh": (480, 360), "face_width_px": 170.0, "schedule": SCHEDULE}
 
 
@@ -74,7 +77,7 @@ def test_a_session_rep_with_a_corner_pulled_inward_scores_no_movement_on_that_si
     assert rep.peak.left == pytest.approx(3.0, rel=0.01)
     assert rep.symmetry_pct == pytest.approx(0.0, abs=1e-6)
     assert rep.opposite_mm.right == pytest.approx(2.0, rel=0.01)
-    assert rep.dragged == ("right",)
+    assert rep.dragged == ("right",) and "right_dragged" in rep.flags
     assert rep.to_dict()["dragged"] == ["right"]
 
 
@@ -125,3 +128,22 @@ def test_a_video_that_starts_mid_smile_is_measured_from_its_first_rest(face, mod
         assert rep.symmetry_pct == pytest.approx(50.0, abs=10.0)
         assert rep.start_s > result.extra["rests_away_s"][0]
         assert rep.dragged == ()
+
+
+def test_a_guided_session_cues_and_flags_a_corner_dragged_across(model):
+    """The right corner does not smile; the left pulls it 2 mm toward the midline."""
+    plan = SessionPlan("t", "smile", (replace(get_exercise("smile"), reps=2, **FAST),))
+    spec = session_phantom(plan, {"smile": Performance(4.0, 0.0, dragged_mm={"right": 2.0})}, seed=5)
+    messages = []
+    with SessionEngine(plan, model=model) as eng:
+        for t, frame, obs in tracked(PhantomRenderer(spec).frames(), eng.tracker):
+            u = eng.update(frame, t, obs)
+            messages.append((u.cue.phase, u.feedback.messages))
+        res = eng.result()
+    assert [r.index for r in res.reps] == [1, 2]
+    for rep in res.reps:
+        assert rep.peak.right < 0.5 and rep.peak.left > 3.0
+        assert rep.dragged == ("right",) and "right_dragged" in rep.flags
+    cue = "Easy on the stronger side: it pulls the other side across"
+    assert any(cue in m for phase, m in messages if phase == HOLD)
+    assert not any(cue in m for phase, m in messages if phase in (REST, BASELINE))

@@ -16,7 +16,7 @@ import pytest
 
 from coach.measurer import NO_FACE, OK, FrameMeasures
 from coach.measures.sides import PerSide
-from coach.session import DONE, HOLD, MOVE, PAUSED, RELEASE, REST, SessionEngine, SessionPlan
+from coach.session import BASELINE, DONE, HOLD, MOVE, PAUSED, RELEASE, REST, SessionEngine, SessionPlan
 from exercises import get_exercise
 
 FPS = 30.0
@@ -152,3 +152,18 @@ def test_a_face_that_never_relaxes_is_not_waited_for_forever_and_the_result_says
     result, cues = _session((0.0, 0.0), resting_mm=lambda t: 2.0 if t >= start else 0.0)
     assert [r.index for r in result.reps] == [1, 2, 3] and cues[-1][1] == DONE
     assert any("had not relaxed" in w for w in result.warnings)
+
+
+def test_the_first_movement_waits_for_a_face_that_is_not_at_rest_when_the_session_starts():
+    # The patient smiles (2 mm) over the end of the resting start: the first movement is
+    # measured from a rest, so the coach asks them to relax and waits before cueing it.
+    plan = SessionPlan("t", "smile", (EXERCISE,))
+    start = plan.baseline_s - 1.0
+    relaxed_at = plan.baseline_s + 2.0
+    result, cues = _session((0.0, 0.0), resting_mm=lambda t: 2.0 if start <= t < relaxed_at else 0.0)
+    assert [r.index for r in result.reps] == [1, 2, 3] and result.warnings == ()
+    asked = [t for t, p, rep, text in cues if text == "Relax your face completely."]
+    assert asked and min(asked) == pytest.approx(plan.baseline_s, abs=0.1) and max(asked) < relaxed_at + 0.6
+    assert all(p == BASELINE for t, p, rep, text in cues if t in asked)
+    move1 = min(t for t, p, rep, _ in cues if p == MOVE)
+    assert relaxed_at + 0.2 <= move1 <= relaxed_at + 0.6

@@ -20,7 +20,7 @@ def annotate(
     mirror: bool = True,
     full_scale_mm: float = 10.0,
 ) -> np.ndarray:
-    """Mark both mouth corners and show each side's movement as a bar.
+    """Mark both mouth corners and show each side's movement up and out as a bar.
 
     Args:
         frame_rgb: (H, W, 3) uint8 unmirrored frame.
@@ -40,7 +40,7 @@ def annotate(
             cv2.circle(img, (int(round(x)), int(round(y))), max(3, w // 160), colour, -1, cv2.LINE_AA)
     if mirror:
         img = np.ascontiguousarray(img[:, ::-1])
-    exc = fm.excursion_mm() if fm is not None and fm.ok else None
+    exc = fm.along_mm() if fm is not None and fm.ok else None  # up and out: what counts as a smile
     bar_h = int(h * 0.6)
     top = int(h * 0.2)
     for side, colour in (("left", LEFT_COLOUR), ("right", RIGHT_COLOUR)):

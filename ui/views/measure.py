@@ -43,7 +43,7 @@ def run_analysis(frames, n_frames: int, fps: float, source: str, affected: str |
                 brightness.append(frame_brightness(frame))
             fm, _ = an.update(frame, t)
             last_t = t
-            exc = fm.excursion_mm()
+            exc = fm.along_mm()
             if exc is not None and max(exc.left, exc.right) > best[0]:
                 best = (max(exc.left, exc.right), annotate(frame, an.last_observation, fm))
             if n_frames and i % 10 == 0:
@@ -85,8 +85,8 @@ def show_result(result: AnalysisResult) -> None:
         return
     st.subheader(f"{len(result.reps)} smile{'s' if len(result.reps) != 1 else ''} scored")
     c1, c2, c3 = st.columns(3)
-    c1.metric("Left side moved", f"{s.excursion_mm.left:.1f} mm")
-    c2.metric("Right side moved", f"{s.excursion_mm.right:.1f} mm")
+    c1.metric("Left side, up and out", f"{s.excursion_mm.left:.1f} mm")
+    c2.metric("Right side, up and out", f"{s.excursion_mm.right:.1f} mm")
     c3.metric("Symmetry", "–" if s.symmetry_pct is None else f"{s.symmetry_pct:.0f} %")
     if s.weaker_side:
         st.write(f"Your **{s.weaker_side}** side moved less. Small, slow, even smiles help it catch up.")

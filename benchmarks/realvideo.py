@@ -156,6 +156,7 @@ def _rep_row(r: Any) -> dict[str, Any]:
         "left_mm": round(r.excursion_mm.left, 2),
         "right_mm": round(r.excursion_mm.right, 2),
         "confidence": round(r.confidence, 2),
+        "dragged": list(r.dragged),
     }
 
 
@@ -357,6 +358,8 @@ def chimera_checks(name: str, limit_s: float | None, model: Any, max_smiles: int
                     "weaker": None if rep is None else weaker(rep),
                     "landmark_pct": None if rep is None else round(rep.landmark_symmetry_pct, 1),
                     "confidence": None if rep is None else round(rep.confidence, 2),
+                    # Real smiles move up and out: a side found pulled the other way is a false alarm.
+                    "dragged": None if rep is None else list(rep.dragged),
                 }
                 rows.append(row)
                 print(
@@ -383,6 +386,7 @@ def chimera_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
             "within_5_pts": sum(1 for e in err if e <= 5.0),
             "landmark_mean_abs_error_pts": None if not lm else round(float(np.mean(lm)), 1),
             "weaker_side_wrong": wrong,
+            "dragged_false_alarms": sum(1 for r in scored if r.get("dragged")),
         }
     from benchmarks.validity import rep_calibration
 

@@ -6,6 +6,7 @@ live stream. Time comes only from frame timestamps.
 
 from __future__ import annotations
 
+import math
 import queue
 import threading
 from collections import deque
@@ -88,7 +89,20 @@ class _Sample:
 
     @property
     def signal(self) -> float:
+        """The larger side's movement the exercise's way (what repetitions are found in)."""
         return max(self.values.left, self.values.right)
+
+    @property
+    def rest_signal(self) -> float:
+        """The larger side's movement either way: a face is at rest only when this is small.
+
+        A corner moved down or in (talking, a jaw that opened) is no movement the smile's
+        way, but it is not the rest either: a reference is renewed, and a repetition's own
+        rest is seen, only where the face is near its reference in every direction.
+        """
+        if self.opposite is None:
+            return self.signal
+        return max(math.hypot(self.values[s], self.opposite[s]) for s in ("left", "right"))
 
 
 def sample_of(fm: FrameMeasures, exercise: ExerciseSpec) -> _Sample | None:
@@ -128,11 +142,17 @@ class _Tick:
 
 
 def landmark_signal(fm: FrameMeasures, exercise: ExerciseSpec) -> float | None:
-    """An unsure frame's movement for this exercise from the landmarks alone (timing only)."""
+    """An unsure frame's movement for this exercise, either way, from the landmarks alone (timing only)."""
     if fm.status != UNSURE or not fm.landmark_movement_mm:
         return None
-    values = exercise.measure_def.value(replace(fm, movement_mm=fm.landmark_movement_mm))
-    return None if values is None else max(values.left, values.right)
+    lm = replace(fm, movement_mm=fm.landmark_movement_mm)
+    values = exercise.measure_def.value(lm)
+    if values is None:
+        return None
+    opposite = exercise.measure_def.opposite(lm)
+    if opposite is None:
+        return max(values.left, values.right)
+    return max(math.hypot(values[s], opposite[s]) for s in ("left", "right"))
 
 
 def score_window(
@@ -191,13 +211,15 @@ def measured_from_rest(
     ``reference_t_s``, is measured from its own rest (:func:`coach.measures.peak.own_rest_seen`).
 
     ``samples``: trusted frames up to the start; those measured against the same
-    reference in the ``REST_LOOKBACK_S`` before it, with movement below ``rest_below``
-    (the detector's off level), show the rest.
+    reference in the ``REST_LOOKBACK_S`` before it, with movement either way below
+    ``rest_below`` (the detector's off level), show the rest.
     """
     rest = sum(
         1
         for s in samples
-        if start_s - REST_LOOKBACK_S <= s.t_s <= start_s and s.reference_t_s == reference_t_s and s.signal < rest_below
+        if start_s - REST_LOOKBACK_S <= s.t_s <= start_s
+        and s.reference_t_s == reference_t_s
+        and s.rest_signal < rest_below
     )
     return own_rest_seen(start_s, reference_t_s, rest)
 
@@ -323,7 +345,9 @@ class Analyzer:
         sample = sample_of(fm, self.exercise)
         if sample is not None:
             self.frames_scored += 1
-            value = sample.signal
+            # Repetitions are found in the movement either way (from rest, back to rest);
+            # only the part the exercise's way is scored.
+            value = sample.rest_signal
         lm = None if value is not None else landmark_signal(fm, self.exercise)
         timing = value if value is not None else lm
         if lm is not None and self.detector.state == ACTIVE and self._rep_trusted:
@@ -418,10 +442,12 @@ class Analyzer:
         return min(away) >= on and still
 
     def _maintain(self, value: float | None, t_s: float, fm: FrameMeasures) -> None:
-        if self.detector.state != ACTIVE and value is not None and self._rests_away(t_s):
-            # The face rests away from its reference, against the exercise's direction: that
-            # reference was not a rest. Measure from here.
+        if value is not None and self._rests_away(t_s):
+            # The face rests away from its reference, against the exercise's direction, and
+            # nothing moves its way: that reference was not a rest. Measure from here (a
+            # "movement" under way, which is only that offset, is forgotten).
             if self.measurer.rebaseline():
+                self.detector.cancel()
                 self.rests_away_s.append(round(t_s, 2))
                 self._rebased_this_rest = True
                 return

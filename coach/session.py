@@ -333,7 +333,9 @@ class SessionEngine:
         self._measurer = self._new_measurer()
         self._first_resting: dict[str, float] | None = None
         self.scale_from_one_eye: str | None = None  # the eye whose iris alone set a scale, if any
-        self._recent: deque[tuple[float, PerSide[float] | None]] = deque()  # the last seconds' values
+        # The last seconds' trusted frames: (time, larger side's movement the exercise's way,
+        # larger side's movement either way); None when not measured.
+        self._recent: deque[tuple[float, float | None, float | None]] = deque()
         self._waiting_to_relax = False
         self.unrelaxed = 0  # movements started after waiting in vain for the face to relax
 
@@ -383,7 +385,7 @@ class SessionEngine:
         frame = self._frame_of(fm)
         if self._phase in (MOVE, HOLD, RELEASE, REST) and not self._scored:
             self._buffer.append(frame)
-        self._recent.append((t_s, frame.values))
+        self._recent.append((t_s, *self._amounts(frame)))
         while self._recent and self._recent[0][0] < t_s - SETTLE_CHECK_S:
             self._recent.popleft()
         n_series = len(self.series)
@@ -601,7 +603,8 @@ class SessionEngine:
             if frame.narrowing[side] >= EYE_SYNKINESIS_PCT:
                 msgs.append("Keep your eye open")
         way = ex.measure_def.direction
-        if value is not None and frame.move is not None and way is not None and self._phase == HOLD:
+        lips = ex.measure_def.points[0].name == "mouth_corner"  # a brow pulled down is not "across"
+        if value is not None and frame.move is not None and way is not None and lips and self._phase == HOLD:
             pulled = [s for s in ("left", "right") if way.opposite(*frame.move[s]) >= PULLED_NOW_MM]
             if pulled and max(value.left, value.right) >= ex.on_level:
                 msgs.append("Easy on the stronger side: it pulls the other side across")
@@ -610,34 +613,46 @@ class SessionEngine:
                 msgs.append("Keep your mouth still")
         return LiveFeedback(value, progress, tuple(msgs))
 
+    def _amounts(self, frame: _Frame) -> tuple[float | None, float | None]:
+        """The larger side's movement the exercise's way, and either way (None when not measured)."""
+        if frame.values is None:
+            return None, None
+        along = max(frame.values.left, frame.values.right)
+        way = self.exercise.measure_def.direction
+        if way is None or frame.move is None:
+            return along, along
+        either = max(math.hypot(frame.values[s], way.opposite(*frame.move[s])) for s in ("left", "right"))
+        return along, either
+
     def _relaxed(self) -> bool | None:
         """Whether the face is at rest now, so that the next movement can be measured from here.
 
-        At rest: the last ``RELAX_CHECK_S`` of trusted frames below the exercise's off level
-        (their median: one noisy frame does not keep a relaxed patient waiting); or settled:
-        still (the middle 80 % within ``SETTLE_BAND`` of its on level) for
-        ``SETTLE_CHECK_S`` and most of the way back from the last movement (median below
-        ``SETTLE_SHARE`` of its peak) — a lasting sag, say. None when too few frames were
-        trusted to tell: then the coach does not keep a patient waiting on the measure's doubt.
+        At rest: the last ``RELAX_CHECK_S`` of trusted frames below the exercise's off level,
+        moving neither its way nor the other (their median: one noisy frame does not keep a
+        relaxed patient waiting). Or settled: still (the middle 80 % within ``SETTLE_BAND``
+        of its on level) for ``SETTLE_CHECK_S``, and either most of the way back from the
+        last movement (median below ``SETTLE_SHARE`` of its peak) — a lasting sag, say — or
+        not moved the exercise's way at all (below the off level): a face resting away from
+        where the reference was taken, the other way (that was no rest: a smile held while
+        the face was first taken). None when too few frames were trusted to tell: then the
+        coach does not keep a patient waiting on the measure's doubt.
         """
         ex = self.exercise
         if not self._recent:
             return None
         now = self._recent[-1][0]
-        last = [max(v.left, v.right) for t, v in self._recent if v is not None and t >= now - RELAX_CHECK_S]
+        last = [e for t, _, e in self._recent if e is not None and t >= now - RELAX_CHECK_S]
         if len(last) < MIN_TRUSTED_FRAMES:
             return None
         if float(np.median(last)) < ex.off_level:
             return True
-        held = [max(v.left, v.right) for _, v in self._recent if v is not None]
+        held = [e for _, _, e in self._recent if e is not None]
+        along = [a for _, a, _ in self._recent if a is not None]
         mine = [r for r in self.reps if r.step == self._step and r.completed]
         peak = max(mine[-1].peak.left, mine[-1].peak.right) if mine else 0.0
         low, high = np.percentile(held, [10, 90]) if len(held) >= MIN_TRUSTED_FRAMES else (0.0, math.inf)
-        return bool(
-            now - self._recent[0][0] >= 0.9 * SETTLE_CHECK_S
-            and high - low <= SETTLE_BAND * ex.on_level
-            and float(np.median(held)) < SETTLE_SHARE * peak
-        )
+        still = now - self._recent[0][0] >= 0.9 * SETTLE_CHECK_S and high - low <= SETTLE_BAND * ex.on_level
+        return bool(still and (float(np.median(held)) < SETTLE_SHARE * peak or max(along) < ex.off_level))
 
     def _too_fast_now(self, frame: _Frame) -> bool:
         # Over the last 0.25 s, faster than the whole target in a third of the rise time.

@@ -167,3 +167,13 @@ def test_the_first_movement_waits_for_a_face_that_is_not_at_rest_when_the_sessio
     assert all(p == BASELINE for t, p, rep, text in cues if t in asked)
     move1 = min(t for t, p, rep, _ in cues if p == MOVE)
     assert relaxed_at + 0.2 <= move1 <= relaxed_at + 0.6
+
+
+def test_a_face_first_taken_mid_smile_is_not_kept_waiting_once_it_rests():
+    # The face was first taken smiling: resting, it reads 2 mm the other way (corners in)
+    # until the reference is renewed. Still, and not moving the smile's way: that is its rest.
+    plan = SessionPlan("t", "smile", (EXERCISE,))
+    result, cues = _session((0.0, 0.0), resting_mm=lambda t: -2.0 if t < plan.baseline_s else 0.0)
+    assert [r.index for r in result.reps] == [1, 2, 3] and result.warnings == ()
+    assert not [t for t, p, rep, text in cues if text == "Relax your face completely."]
+    assert min(t for t, p, rep, _ in cues if p == MOVE) == pytest.approx(plan.baseline_s, abs=0.05)

@@ -177,3 +177,19 @@ def test_a_face_first_taken_mid_smile_is_not_kept_waiting_once_it_rests():
     assert [r.index for r in result.reps] == [1, 2, 3] and result.warnings == ()
     assert not [t for t, p, rep, text in cues if text == "Relax your face completely."]
     assert min(t for t, p, rep, _ in cues if p == MOVE) == pytest.approx(plan.baseline_s, abs=0.05)
+
+
+def test_the_coach_says_when_someone_else_is_in_the_picture():
+    blank = np.zeros((8, 8, 3), np.uint8)
+    plan = SessionPlan("t", "smile", (EXERCISE,))
+    cue = "Someone else is in the picture: we keep watching you"
+    seen = []
+    with SessionEngine(plan, tracker=_NoTracker()) as engine:
+        patient = _Patient(engine, (0.0, 0.0))
+        measure = patient.update
+        patient.update = lambda f, o, t: replace(measure(f, o, t), faces_seen=2 if 3.0 <= t < 4.0 else 1)
+        engine._measurer = patient  # type: ignore[assignment]
+        for i in range(int(6.0 * FPS)):
+            t = i / FPS
+            seen.append((t, cue in engine.update(blank, t, observation=None).feedback.messages))
+    assert all(said == (3.0 <= t < 4.0) for t, said in seen)

@@ -33,12 +33,12 @@ from coach.measures.landmark import smile_angle_deg
 from coach.measures.peak import (
     MIN_TRUSTED_FRAMES,
     NO_REST,
-    REP_REASON_WORDS,
     REST_LOOKBACK_S,
     TOO_UNSURE,
     enough_trusted,
     hold_peak,
     own_rest_seen,
+    reason_words,
     rep_confidence,
     sure_enough,
 )
@@ -58,21 +58,15 @@ RECOVER_AFTER_S = 1.0  # doubtful this long at rest: take a new reference
 RESTING_LANDMARK_MM = 1.5  # landmark movement below which the face looks at rest
 RESTING_EXPRESSIONS = ("smile", "mouth_stretch", "nose_sneer", "brow_outer_up", "squint")
 RESTING_SCORE = 0.25  # ...or every one of these expression scores below this
-# The part of the face each measure follows, in plain words.
-PART_WORDS = {"mouth_corner": "mouth corner", "mid_brow": "brow", "nose_ala": "nostril"}
+# With an affected side given, a summary symmetry above this (the affected side moving more
+# than half again as much as the other) makes the result ask whether left and right were
+# swapped (a mirrored video). Our choice.
+AFFECTED_MOVED_MORE_PCT = 150.0
 # A face that stays this long (seconds) against the exercise's direction by at least the
 # "on" level, with no movement its way, rests somewhere else than its reference: the
 # reference was not a rest (a video that starts mid-smile), and the face is measured from
 # here on.
 AWAY_REST_S = 1.0
-# Why frames were not trusted, in the patient's words (reasons from coach.motion.trust).
-UNSURE_WORDS = {
-    "moving": "your head moved",
-    "hidden": "part of your mouth area was hidden or changed too fast to follow",
-    "light": "the light changed",
-    "edge": "part of your face was outside the picture",
-    **REP_REASON_WORDS,
-}
 
 
 @dataclass(frozen=True)
@@ -303,6 +297,7 @@ class Analyzer:
         self.multi_face_frames = 0
         self.settled_rests: list[float] = []  # how far from the old rest the face settled after a rep
         self.rests_away_s: list[float] = []  # when the face was found resting against the direction of its reference
+        self._began_unrelaxed = False  # ...the first time, against the reference taken when the video began
         self._last_t: float | None = None
         self.last_observation: FaceObservation | None = None
 
@@ -446,9 +441,11 @@ class Analyzer:
             # The face rests away from its reference, against the exercise's direction, and
             # nothing moves its way: that reference was not a rest. Measure from here (a
             # "movement" under way, which is only that offset, is forgotten).
+            first = self.measurer.baselines == 1  # the reference taken when the video began
             if self.measurer.rebaseline():
                 self.detector.cancel()
                 self.rests_away_s.append(round(t_s, 2))
+                self._began_unrelaxed = self._began_unrelaxed or first
                 self._rebased_this_rest = True
                 return
         if self.detector.too_long > self._too_long_seen and _looks_at_rest(fm):
@@ -489,9 +486,17 @@ class Analyzer:
         ):
             self._rebased_this_rest = self.measurer.rebaseline()
 
-    def result(self, source: str, fps: float, duration_s: float, notes: Iterable[str] = ()) -> AnalysisResult:
-        """Everything measured so far, as an :class:`AnalysisResult`."""
+    def result(
+        self, source: str, fps: float, duration_s: float, notes: Iterable[str] = (), mirrored: bool | None = None
+    ) -> AnalysisResult:
+        """Everything measured so far, as an :class:`AnalysisResult`.
+
+        ``mirrored``: whether the frames were turned back from a mirror image before
+        measuring (recorded in the result; None when not known).
+        """
         warnings = list(notes)
+        area = self.exercise.measure_def.area
+        summary = summarise(self.reps, self.affected_side, self.exercise.unit)
         if self.frames_with_face == 0:
             warnings.append("No face was found in this video.")
         else:
@@ -522,15 +527,20 @@ class Analyzer:
                     "where it settled."
                 )
             way = self.exercise.measure_def.direction
-            if self.rests_away_s and way is not None:
+            if self._began_unrelaxed:
                 warnings.append(
-                    f"Your face was not relaxed when measuring began: at {self.rests_away_s[0]:g} s it came to "
-                    f"rest further {way.opposite_words}, and movements are measured from there. "
+                    "Your face was not relaxed when the video began, so a movement already under way was not "
+                    f"counted. Movements are measured from your first rest, at {self.rests_away_s[0]:.1f} s. "
                     "Next time, start the video with your face relaxed."
+                )
+            elif self.rests_away_s and way is not None:
+                warnings.append(
+                    f"At {self.rests_away_s[0]:.1f} s your face came to rest further {way.opposite_words} than before; "
+                    "the movements after that are measured from there."
                 )
             pulled = by_count(s for r in self.reps for s in r.dragged)
             if pulled and way is not None:
-                part = PART_WORDS.get(self.exercise.measure_def.points[0].name, "face")
+                part = self.exercise.measure_def.part
                 for side in pulled:
                     n = sum(side in r.dragged for r in self.reps)
                     warnings.append(
@@ -545,10 +555,10 @@ class Analyzer:
             unsure = self.status_s.get(UNSURE, 0.0)
             if unsure >= 0.5:
                 why = sorted(self.unsure_s.items(), key=lambda kv: -kv[1])
-                words = ", ".join(UNSURE_WORDS.get(r, r) for r, sec in why if sec >= 0.2 * unsure)
+                words = ", ".join(reason_words(r, area) for r, sec in why if sec >= 0.2 * unsure)
                 warnings.append(f"For {unsure:.1f} s the movement could not be measured reliably ({words}).")
             if self.unmeasured:
-                words = ", ".join(UNSURE_WORDS.get(r, r) for r in by_count(r for *_, r in self.unmeasured))
+                words = ", ".join(reason_words(r, area) for r in by_count(r for *_, r in self.unmeasured))
                 warnings.append(
                     f"{len(self.unmeasured)} movement(s) were seen but not scored, because they could not be "
                     f"measured reliably ({words})."
@@ -561,6 +571,14 @@ class Analyzer:
                     warnings.append("No repetition could be measured reliably; see the reasons above.")
                 else:
                     warnings.append("No movement was found: no repetitions were scored.")
+        moved_more = summary.symmetry_pct is not None and summary.symmetry_pct > AFFECTED_MOVED_MORE_PCT
+        if self.affected_side and moved_more and summary.weaker_side is not None:
+            swap = "not mirrored" if mirrored else "mirrored"
+            warnings.append(
+                f"Your affected side ({self.affected_side}) moved more than the other side. If that is not what "
+                "you expected, left and right may be swapped in the video: measure it again and say that it is "
+                f"{swap}."
+            )
         return AnalysisResult(
             source=source,
             frames=self.frames,
@@ -571,12 +589,13 @@ class Analyzer:
             exercise=self.exercise.id,
             affected_side=self.affected_side,
             reps=tuple(self.reps),
-            summary=summarise(self.reps, self.affected_side, self.exercise.unit),
+            summary=summary,
             warnings=tuple(warnings),
             resting_asymmetry_mm=self.measurer.resting_asymmetry(),
             baselines=self.measurer.baselines,
             extra={
                 "scale_from": self.measurer.scale_from,
+                **({} if mirrored is None else {"mirrored": mirrored}),
                 "rests_away_s": list(self.rests_away_s),
                 "reps_not_measured": [
                     {"start_s": round(a, 3), "end_s": round(b, 3), "reason": r} for a, b, r in self.unmeasured
@@ -606,7 +625,7 @@ def analyze_video(
         notes = []
         if video.info.fps_was_guessed:
             notes.append(f"The video did not state a usable frame rate; {video.info.fps:g} fps was assumed.")
-        return an.result(str(path), video.info.fps, n / video.info.fps, notes)
+        return an.result(str(path), video.info.fps, n / video.info.fps, notes, mirrored=mirrored)
 
 
 def tracked(

@@ -56,7 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("video", help="video file (mp4, avi, mov, webm, y4m…)")
     a.add_argument("--exercise", default="smile", help="exercise id (default: smile); see `exercises`")
     a.add_argument("--affected-side", choices=["left", "right"], help="the patient's affected side")
-    a.add_argument("--mirrored", action="store_true", help="the video is a mirror (selfie) view")
+    a.add_argument(
+        "--mirrored",
+        action="store_true",
+        help="the video was saved as a mirror image (raise your left hand while filming: if it shows on the "
+        "left of the picture, the video is mirrored)",
+    )
     a.add_argument("--model", help="path to face_landmarker.task (default: found automatically)")
     a.add_argument("--json", action="store_true", help="print one JSON object instead of a summary")
 
@@ -64,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("video", help="video recorded while following the program's cues from its start")
     s.add_argument("--program", required=True, help="program id; see `programs`")
     s.add_argument("--affected-side", choices=["left", "right"], help="the patient's affected side")
-    s.add_argument("--mirrored", action="store_true", help="the video is a mirror (selfie) view")
+    s.add_argument("--mirrored", action="store_true", help="the video was saved as a mirror image")
     s.add_argument(
         "--set",
         action="append",
@@ -119,9 +124,12 @@ def _amount(value: float, unit: str) -> str:
 
 def format_summary(d: dict, exercise_name: str) -> str:
     """A short, plain summary of an analysis dict (the JSON contract)."""
+    how = "read as a mirror image" if d.get("mirrored") else "read as filmed (not mirrored)"
+    affected = f"; affected side: {d['affected_side']}" if d.get("affected_side") else ""
     lines = [
         f"FaceCoach — {exercise_name} ({d['exercise']}): {d['source']}",
         f"  {d['duration_s']:.1f} s at {d['fps']:g} fps; face seen in {d['frames_with_face']} of {d['frames']} frames",
+        f"  Sides are your own left and right, {how}{affected}",
     ]
     reps = d["reps"]
     lines.append(f"  {len(reps)} repetition{'s' if len(reps) != 1 else ''} found")
@@ -139,8 +147,17 @@ def format_summary(d: dict, exercise_name: str) -> str:
         weaker = s["weaker_side"] or "neither (the two sides moved about the same)"
         left, right = _amount(s["movement"]["left"], s["unit"]), _amount(s["movement"]["right"], s["unit"])
         lines.append(f"  Overall: left {left}, right {right}; symmetry {sym}; weaker side: {weaker}")
+        if d["affected_side"]:
+            lines.append("  Symmetry: your affected side's movement as a share of the other side's (100 % = the same).")
+        else:
+            lines.append("  Symmetry: the weaker side's movement as a share of the stronger side's (100 % = the same).")
     for w in d["warnings"]:
         lines.append(f"  Note: {w}")
+    if not reps and d["frames_with_face"]:
+        lines.append(
+            "  If you did another exercise than this one, name it with --exercise "
+            "(the list: python -m coach exercises)."
+        )
     return "\n".join(lines)
 
 
@@ -268,7 +285,7 @@ def _exercises(args: argparse.Namespace, out: TextIO) -> int:
         return 0
     width = max(len(i) for i in lib)
     for e in lib.values():
-        out.write(f"{e.id:<{width}}  {e.name} — {e.reps} × hold {e.hold_s:g} s ({e.measure})\n")
+        out.write(f"{e.id:<{width}}  {e.name} — {e.reps} × hold {e.hold_s:g} s; measures {e.measure_def.label}\n")
     return 0
 
 

@@ -59,6 +59,8 @@ class MeasureDef:
         direction: the way the first point is expected to move; only movement that way is
             counted (``value``), the rest is reported apart (:meth:`opposite`). None for
             measures that are not a point's movement (eye closure).
+        part: the measured part, in plain words ("mouth corner").
+        area: the part of the face it is in, in plain words ("mouth area").
     """
 
     name: str
@@ -68,6 +70,8 @@ class MeasureDef:
     rigid: tuple[int, ...]
     value: Callable[[FrameMeasures], PerSide[float] | None]
     direction: Direction | None = None
+    part: str = "mouth corner"
+    area: str = "mouth area"
 
     def opposite(self, fm: FrameMeasures) -> PerSide[float] | None:
         """A frame's movement of the first point against the expected direction, mm per side (None: not measured)."""
@@ -77,10 +81,17 @@ class MeasureDef:
 
 
 def _moving(
-    name: str, label: str, points: tuple[TrackPoint, ...], rigid: tuple[int, ...], way: Direction
+    name: str,
+    label: str,
+    points: tuple[TrackPoint, ...],
+    rigid: tuple[int, ...],
+    way: Direction,
+    part: str = "mouth corner",
+    area: str = "mouth area",
 ) -> MeasureDef:
     """A measure of the first point's movement along ``way``, in mm."""
-    return MeasureDef(name, label, "mm", points, rigid, lambda fm: _per_side(fm, points[0].name, way.along), way)
+    value = lambda fm: _per_side(fm, points[0].name, way.along)  # noqa: E731
+    return MeasureDef(name, label, "mm", points, rigid, value, way, part, area)
 
 
 MEASURES: dict[str, MeasureDef] = {
@@ -97,9 +108,11 @@ MEASURES: dict[str, MeasureDef] = {
             RIGID_LANDMARKS,
             lambda fm: _per_side(fm, "mouth_corner", lambda o, u: abs(o)),
         ),
-        _moving("brow", "brow lift", BROW_POINTS, RIGID_WITHOUT_FOREHEAD, UP),
-        _moving("nose_ala", "nose wrinkle (nostril lift)", ALA_POINTS, RIGID_WITHOUT_NOSE, UP),
-        MeasureDef("eye_closure", "eye closure", "%", LID_POINTS, RIGID_LANDMARKS, _eye_closure),
+        _moving("brow", "brow lift", BROW_POINTS, RIGID_WITHOUT_FOREHEAD, UP, "brow", "brow area"),
+        _moving("nose_ala", "nose wrinkle (nostril lift)", ALA_POINTS, RIGID_WITHOUT_NOSE, UP, "nostril", "nose area"),
+        MeasureDef(
+            "eye_closure", "eye closure", "%", LID_POINTS, RIGID_LANDMARKS, _eye_closure, None, "eyelid", "eye area"
+        ),
     )
 }
 

@@ -64,6 +64,14 @@ class RepResult:
         return dragged(self.opposite_mm)
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON contract. For a measure in per cent (eye closure) the millimetre fields
+        of one tracked point (its outward and upward movement, angle, landmark comparison)
+        are null: they are not what is measured, and only confuse beside it."""
+        mm = self.unit == "mm"
+
+        def per_side(f: Any, nd: int = 2) -> dict[str, float | None] | None:
+            return {s: _r(f(s), nd) for s in ("left", "right")} if mm else None
+
         return {
             "index": self.index,
             "start_s": _r(self.start_s, 3),
@@ -73,13 +81,13 @@ class RepResult:
             "unit": self.unit,
             "excursion_mm": _sides(self.excursion_mm),
             "symmetry_pct": _r(self.symmetry_pct, 1),
-            "outward_mm": {s: _r(self.components_mm[s][0], 2) for s in ("left", "right")},
-            "up_mm": {s: _r(self.components_mm[s][1], 2) for s in ("left", "right")},
-            "angle_deg": {s: _r(self.angle_deg[s], 1) for s in ("left", "right")},
+            "outward_mm": per_side(lambda s: self.components_mm[s][0]),
+            "up_mm": per_side(lambda s: self.components_mm[s][1]),
+            "angle_deg": per_side(lambda s: self.angle_deg[s], 1),
             "opposite_mm": _sides(self.opposite_mm),
             "dragged": list(self.dragged),
-            "landmark_excursion_mm": _sides(self.landmark_excursion_mm),
-            "landmark_symmetry_pct": _r(self.landmark_symmetry_pct, 1),
+            "landmark_excursion_mm": _sides(self.landmark_excursion_mm) if mm else None,
+            "landmark_symmetry_pct": _r(self.landmark_symmetry_pct, 1) if mm else None,
             "confidence": _r(self.confidence, 2),
             "frames": self.frames,
         }
@@ -108,8 +116,8 @@ class Summary:
             "excursion_mm": _sides(self.excursion_mm),
             "symmetry_pct": _r(self.symmetry_pct, 1),
             "weaker_side": self.weaker_side,
-            "landmark_excursion_mm": _sides(self.landmark_excursion_mm),
-            "landmark_symmetry_pct": _r(self.landmark_symmetry_pct, 1),
+            "landmark_excursion_mm": _sides(self.landmark_excursion_mm) if self.unit == "mm" else None,
+            "landmark_symmetry_pct": _r(self.landmark_symmetry_pct, 1) if self.unit == "mm" else None,
         }
 
 

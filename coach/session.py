@@ -36,11 +36,11 @@ from coach.measures.direction import UP_AND_OUT, dragged
 from coach.measures.peak import (
     MIN_TRUSTED_FRAMES,
     NO_REST,
-    REP_REASON_WORDS,
     TOO_UNSURE,
     enough_trusted,
     hold_peak,
     own_rest_seen,
+    reason_words,
     rep_confidence,
     sure_enough,
 )
@@ -69,20 +69,10 @@ RELAX_CHECK_S = 0.5
 SETTLE_CHECK_S = 1.0
 RELAX_WAIT_S = 6.0
 
-# Why a whole movement was not scored, for the session's warnings.
-UNMEASURED_WORDS = {
-    "moving": "your head moved",
-    "hidden": "your mouth area was hidden or changed too fast to follow",
-    "light": "the light changed",
-    "edge": "part of your face was outside the picture",
-    **REP_REASON_WORDS,
-    "no_face": "your face was not in view",
-}
-
 # What the patient is told while a frame's movement cannot be trusted (reasons: coach.motion.trust).
 UNSURE_CUES = {
     "moving": "Keep your head still",
-    "hidden": "Keep your mouth area in clear view",
+    "hidden": "Keep your {area} in clear view",
     "light": "The light changed: hold still a moment",
     "edge": "Move into the middle of the picture",
 }
@@ -579,7 +569,7 @@ class SessionEngine:
         elif fm.status == NO_FACE:
             msgs.append("We can't see your face")
         elif fm.status == UNSURE:
-            msgs.append(UNSURE_CUES.get(fm.reason or "", "Keep your head still"))
+            msgs.append(UNSURE_CUES.get(fm.reason or "", "Keep your head still").format(area=ex.measure_def.area))
         elif fm.status not in (OK, CALIBRATING):
             msgs.append("Move a little closer to the camera")
         if fm.faces_seen > 1:
@@ -1159,8 +1149,9 @@ def build_result(
     if interrupted:
         warnings.append(f"{len(interrupted)} movement(s) were repeated because your face left the picture.")
     if unmeasured:
-        reasons = by_count(r for *_, r in unmeasured)
-        words = ", ".join(UNMEASURED_WORDS.get(r, UNMEASURED_WORDS["no_face"]) for r in reasons)
+        areas = {ex.id: ex.measure_def.area for ex in plan.steps}
+        said = by_count(reason_words(r, areas.get(e, "face")) for e, _, r in unmeasured)
+        words = ", ".join(said)
         warnings.append(f"{len(unmeasured)} movement(s) could not be measured reliably ({words}).")
     if scale_from_one_eye:
         warnings.append(one_eye_scale_words(scale_from_one_eye))

@@ -83,6 +83,18 @@ def test_affected_side_changes_the_symmetry_definition(smile_video):
     # affected ÷ unaffected: the right side moved twice as much, so about 200 %.
     assert d["summary"]["symmetry_pct"] == pytest.approx(200.0, abs=20.0)
     assert d["summary"]["weaker_side"] == "left"
+    # The side said to be affected moved twice as much: were left and right swapped?
+    assert any("left and right may be swapped" in w and "say that it is mirrored" in w for w in d["warnings"])
+    assert d["mirrored"] is False
+
+
+def test_a_mirrored_video_is_read_back_and_the_summary_says_how_it_was_read(smile_video):
+    mirrored = json.loads(run_cli("analyze", smile_video, "--json", "--mirrored", "--affected-side", "left").stdout)
+    assert mirrored["mirrored"] is True and mirrored["summary"]["weaker_side"] == "right"
+    assert any("say that it is not mirrored" in w for w in mirrored["warnings"])
+    words = run_cli("analyze", smile_video, "--mirrored").stdout
+    assert "read as a mirror image" in words and "100 % = the same" in words
+    assert "read as filmed (not mirrored)" in run_cli("analyze", smile_video).stdout
 
 
 def test_human_summary(smile_video):

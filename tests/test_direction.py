@@ -121,7 +121,7 @@ def test_a_video_that_starts_mid_smile_is_measured_from_its_first_rest(face, mod
     result = analyze_frames(frames, fps=spec.fps, model=model)
     assert result.extra["rests_away_s"], result.warnings
     assert result.extra["rests_away_s"][0] < SCHEDULE.period_s
-    assert any("not relaxed when measuring began" in w for w in result.warnings)
+    assert any("not relaxed when the video began" in w for w in result.warnings)
     # The two smiles seen from rest, measured from it.
     assert len(result.reps) == SCHEDULE.reps - 1
     for rep in result.reps:
@@ -147,3 +147,13 @@ def test_a_guided_session_cues_and_flags_a_corner_dragged_across(model):
     cue = "Easy on the stronger side: it pulls the other side across"
     assert any(cue in m for phase, m in messages if phase == HOLD)
     assert not any(cue in m for phase, m in messages if phase in (REST, BASELINE))
+
+
+def test_why_a_movement_was_not_measured_names_the_exercise_s_own_area():
+    from coach.measures.peak import reason_words
+
+    assert reason_words("hidden", MEASURES["eye_closure"].area) == (
+        "part of your eye area was hidden or changed too fast to follow"
+    )
+    assert "mouth area" in reason_words("hidden", MEASURES["mouth_corner"].area)
+    assert reason_words("no_rest") == "your face was not seen still and relaxed just before the movement"

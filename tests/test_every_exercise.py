@@ -73,3 +73,15 @@ def test_the_command_line_measures_an_eye_closure_video(exercise_video):
     words = run_cli("analyze", exercise_video("gentle_eye_closure"), "--exercise", "gentle_eye_closure")
     assert words.returncode == 0, words.stderr
     assert "% closed" in words.stdout and " mm " not in words.stdout
+    # No millimetre field of a single point beside a per-cent measure.
+    rep = d["reps"][0]
+    assert rep["outward_mm"] is rep["up_mm"] is rep["angle_deg"] is rep["landmark_excursion_mm"] is None
+    assert d["summary"]["landmark_symmetry_pct"] is None
+
+
+@pytest.mark.slow
+def test_an_eye_video_measured_as_a_smile_says_to_name_the_exercise(exercise_video):
+    words = run_cli("analyze", exercise_video("gentle_eye_closure"))
+    assert words.returncode == 0, words.stderr
+    assert "0 repetitions found" in words.stdout
+    assert "name it with --exercise" in words.stdout and "python -m coach exercises" in words.stdout

@@ -14,7 +14,7 @@ import numpy as np
 
 from coach.measures.direction import UP_AND_OUT, Direction
 from coach.measures.sides import PerSide
-from coach.motion.trust import error_of
+from coach.motion.trust import EDGE, HIDDEN, LIGHT, MOVING, error_of
 
 # A hold is scored only when enough of it was measured with trust: at least this share
 # of its frames, and at least MIN_TRUSTED_FRAMES of them (or every frame of a short hold).
@@ -52,6 +52,25 @@ REP_REASON_WORDS = {
     TOO_UNSURE: "the picture was not sharp or steady enough to measure it precisely",
     NO_REST: "your face was not seen still and relaxed just before the movement",
 }
+
+
+def reason_words(reason: str, area: str = "mouth area") -> str:
+    """Why frames or a movement could not be measured, in a patient's words (files and sessions alike).
+
+    Args:
+        reason: a :mod:`coach.motion.trust` reason, a rep-level one (``REP_REASON_WORDS``)
+            or ``"no_face"``.
+        area: the part of the face the exercise measures, in plain words ("eye area").
+    """
+    words = {
+        MOVING: "your head moved",
+        HIDDEN: f"part of your {area} was hidden or changed too fast to follow",
+        LIGHT: "the light changed",
+        EDGE: "part of your face was outside the picture",
+        **REP_REASON_WORDS,
+        "no_face": "your face was not in view",
+    }
+    return words.get(reason, reason)
 
 
 def enough_trusted(trusted: int, frames: int) -> bool:

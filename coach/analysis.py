@@ -28,7 +28,7 @@ from coach.measurer import (
     FrameMeasures,
     one_eye_scale_words,
 )
-from coach.measures.direction import UP_AND_OUT, Direction
+from coach.measures.direction import UP_AND_OUT, Direction, dragged
 from coach.measures.landmark import smile_angle_deg
 from coach.measures.peak import (
     MIN_TRUSTED_FRAMES,
@@ -42,7 +42,7 @@ from coach.measures.peak import (
     rep_confidence,
     sure_enough,
 )
-from coach.measures.sides import PerSide
+from coach.measures.sides import PerSide, other_side
 from coach.measures.symmetry import symmetry_pct, weaker_side
 from coach.model import ModelFile
 from coach.motion.trust import MOVING, by_count
@@ -80,21 +80,25 @@ class _Sample:
     confidence: float
     reference_t_s: float | None = None
     opposite: PerSide[float] | None = None  # movement against the exercise's direction, mm
+    either_way: bool = False  # rest is judged on the movement either way (see rest_signal)
 
     @property
     def signal(self) -> float:
-        """The larger side's movement the exercise's way (what repetitions are found in)."""
+        """The larger side's movement the exercise's way (what is scored)."""
         return max(self.values.left, self.values.right)
 
     @property
     def rest_signal(self) -> float:
-        """The larger side's movement either way: a face is at rest only when this is small.
+        """What repetitions are found in, and rest is judged on.
 
-        A corner moved down or in (talking, a jaw that opened) is no movement the smile's
-        way, but it is not the rest either: a reference is renewed, and a repetition's own
-        rest is seen, only where the face is near its reference in every direction.
+        For the mouth corner's up-and-out movement (``either_way``), the larger side's
+        movement either way: a corner moved down or in (talking, a jaw that opened) is no
+        smile, but it is not the rest either, so a reference is renewed, and a repetition's
+        own rest is seen, only where the face is near its reference in every direction (this
+        is the movement's length, as measured before directions were told apart). For the
+        other measures, their own way only, as before.
         """
-        if self.opposite is None:
+        if not self.either_way or self.opposite is None:
             return self.signal
         return max(math.hypot(self.values[s], self.opposite[s]) for s in ("left", "right"))
 
@@ -115,6 +119,7 @@ def sample_of(fm: FrameMeasures, exercise: ExerciseSpec) -> _Sample | None:
         fm.confidence_of(point),
         fm.reference_t_s,
         exercise.measure_def.opposite(fm),
+        either_way=exercise.measure == "mouth_corner",
     )
 
 
@@ -136,7 +141,7 @@ class _Tick:
 
 
 def landmark_signal(fm: FrameMeasures, exercise: ExerciseSpec) -> float | None:
-    """An unsure frame's movement for this exercise, either way, from the landmarks alone (timing only)."""
+    """An unsure frame's movement for this exercise from the landmarks alone (timing; as rest_signal)."""
     if fm.status != UNSURE or not fm.landmark_movement_mm:
         return None
     lm = replace(fm, movement_mm=fm.landmark_movement_mm)
@@ -144,7 +149,7 @@ def landmark_signal(fm: FrameMeasures, exercise: ExerciseSpec) -> float | None:
     if values is None:
         return None
     opposite = exercise.measure_def.opposite(lm)
-    if opposite is None:
+    if opposite is None or exercise.measure != "mouth_corner":  # as _Sample.rest_signal
         return max(values.left, values.right)
     return max(math.hypot(values[s], opposite[s]) for s in ("left", "right"))
 
@@ -195,6 +200,7 @@ def score_window(
         frames=len(inside),
         unit=unit,
         opposite_mm=opposite,
+        dragged=dragged(PerSide(exc["left"], exc["right"]), opposite, way),
     )
 
 
@@ -529,9 +535,9 @@ class Analyzer:
             way = self.exercise.measure_def.direction
             if self._began_unrelaxed:
                 warnings.append(
-                    "Your face was not relaxed when the video began, so a movement already under way was not "
-                    f"counted. Movements are measured from your first rest, at {self.rests_away_s[0]:.1f} s. "
-                    "Next time, start the video with your face relaxed."
+                    f"At {self.rests_away_s[0]:.1f} s your face came to rest somewhere else than at the start of "
+                    "the video: perhaps it began in the middle of a movement, which was not counted. Movements "
+                    "are measured from that rest. Next time, start the video with your face relaxed."
                 )
             elif self.rests_away_s and way is not None:
                 warnings.append(
@@ -571,8 +577,11 @@ class Analyzer:
                     warnings.append("No repetition could be measured reliably; see the reasons above.")
                 else:
                     warnings.append("No movement was found: no repetitions were scored.")
-        moved_more = summary.symmetry_pct is not None and summary.symmetry_pct > AFFECTED_MOVED_MORE_PCT
-        if self.affected_side and moved_more and summary.weaker_side is not None:
+        sym = summary.symmetry_pct
+        moved_more = (sym is None and summary.movement is not None) or (
+            sym is not None and sym > AFFECTED_MOVED_MORE_PCT
+        )
+        if self.affected_side and moved_more and summary.weaker_side == other_side(self.affected_side):
             swap = "not mirrored" if mirrored else "mirrored"
             warnings.append(
                 f"Your affected side ({self.affected_side}) moved more than the other side. If that is not what "

@@ -153,10 +153,9 @@ def format_summary(d: dict, exercise_name: str) -> str:
             lines.append("  Symmetry: the weaker side's movement as a share of the stronger side's (100 % = the same).")
     for w in d["warnings"]:
         lines.append(f"  Note: {w}")
-    if not reps and d["frames_with_face"]:
+    if not reps and d["frames_with_face"] and not d.get("reps_not_measured"):
         lines.append(
-            "  If you did another exercise than this one, name it with --exercise "
-            "(the list: python -m coach exercises)."
+            "  If you did a different exercise, name it with --exercise (the list: python -m coach exercises)."
         )
     return "\n".join(lines)
 

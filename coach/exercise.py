@@ -97,7 +97,7 @@ def _moving(
 MEASURES: dict[str, MeasureDef] = {
     m.name: m
     for m in (
-        _moving("mouth_corner", "mouth-corner movement", SMILE_POINTS, RIGID_LANDMARKS, UP_AND_OUT),
+        _moving("mouth_corner", "mouth corners moving up and out", SMILE_POINTS, RIGID_LANDMARKS, UP_AND_OUT),
         _moving("corner_out", "mouth corners moving out", SMILE_POINTS, RIGID_LANDMARKS, OUT),
         _moving("corner_in", "mouth corners moving in", SMILE_POINTS, RIGID_LANDMARKS, IN),
         MeasureDef(

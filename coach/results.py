@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from coach.measures.direction import dragged
 from coach.measures.sides import PerSide
 
 
@@ -36,6 +35,7 @@ class RepResult:
         opposite_mm: per side, the measured point's movement at the hold *against* the
             exercise's expected direction (e.g. a smile's corner pulled in or down), mm;
             never counted in ``movement``. None for measures without a direction.
+        dragged: the sides pulled across (:func:`coach.measures.direction.dragged`).
     """
 
     index: int
@@ -52,16 +52,12 @@ class RepResult:
     frames: int
     unit: str = "mm"
     opposite_mm: PerSide[float] | None = None
+    dragged: tuple[str, ...] = ()
 
     @property
     def excursion_mm(self) -> PerSide[float] | None:
         """The movement in millimetres; None for a measure in per cent."""
         return self.movement if self.unit == "mm" else None
-
-    @property
-    def dragged(self) -> tuple[str, ...]:
-        """The sides pulled against the expected direction (:func:`coach.measures.direction.dragged`)."""
-        return dragged(self.opposite_mm)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract. For a measure in per cent (eye closure) the millimetre fields

@@ -44,7 +44,7 @@ from coach.measures.peak import (
     rep_confidence,
     sure_enough,
 )
-from coach.measures.sides import PerSide
+from coach.measures.sides import PerSide, other_side
 from coach.measures.symmetry import symmetry_pct, weaker_side
 from coach.model import ModelFile
 from coach.motion.trust import by_count
@@ -186,11 +186,7 @@ class RepScore:
     # direction, mm (a corner dragged in or down); never counted in ``peak``. None for
     # measures without a direction.
     opposite_mm: PerSide[float] | None = None
-
-    @property
-    def dragged(self) -> tuple[str, ...]:
-        """The sides pulled against the expected direction (:func:`coach.measures.direction.dragged`)."""
-        return dragged(self.opposite_mm)
+    dragged: tuple[str, ...] = ()  # the sides pulled across (coach.measures.direction.dragged)
 
     def to_dict(self) -> dict[str, Any]:
         def r(x: float | None, nd: int = 2) -> float | None:
@@ -443,6 +439,7 @@ class SessionEngine:
             return
         if self._phase == BASELINE and self._unseen_since is not None:
             self._phase_t = t  # the resting baseline needs the face in view throughout
+            self._waiting_to_relax = False
             return
         for _ in range(8):  # at most a few phase changes per frame
             assert self._phase_t is not None
@@ -593,10 +590,15 @@ class SessionEngine:
             if frame.narrowing[side] >= EYE_SYNKINESIS_PCT:
                 msgs.append("Keep your eye open")
         way = ex.measure_def.direction
-        lips = ex.measure_def.points[0].name == "mouth_corner"  # a brow pulled down is not "across"
-        if value is not None and frame.move is not None and way is not None and lips and self._phase == HOLD:
-            pulled = [s for s in ("left", "right") if way.opposite(*frame.move[s]) >= PULLED_NOW_MM]
-            if pulled and max(value.left, value.right) >= ex.on_level:
+        if value is not None and frame.move is not None and way is not None and way.drags and self._phase == HOLD:
+            # A side pulled across: moving the other way more than its own, while the other
+            # side moves the exercise's way.
+            pulled = [
+                s
+                for s in ("left", "right")
+                if way.opposite(*frame.move[s]) >= max(PULLED_NOW_MM, value[s]) and value[other_side(s)] >= ex.on_level
+            ]
+            if pulled and not any(m.startswith("Easy on the stronger side") for m in msgs):
                 msgs.append("Easy on the stronger side: it pulls the other side across")
         if frame.mouth is not None and ex.watch == "mouth" and self._phase in (MOVE, HOLD):
             if max(frame.mouth.left, frame.mouth.right) >= MOUTH_SYNKINESIS_MM:
@@ -609,8 +611,8 @@ class SessionEngine:
             return None, None
         along = max(frame.values.left, frame.values.right)
         way = self.exercise.measure_def.direction
-        if way is None or frame.move is None:
-            return along, along
+        if way is None or frame.move is None or self.exercise.measure != "mouth_corner":
+            return along, along  # as coach.analysis._Sample.rest_signal
         either = max(math.hypot(frame.values[s], way.opposite(*frame.move[s])) for s in ("left", "right"))
         return along, either
 
@@ -808,7 +810,8 @@ def score_rep(
         if ex.match_weaker and peak[strong] > 1.25 * min(peak.left, peak.right) + 0.5:
             flags.append("strong_side_ahead")
     # A side pulled against the exercise's direction (a corner dragged across by the other side).
-    flags.extend(f"{side}_dragged" for side in dragged(opposite))
+    pulled = dragged(peak, opposite, way)
+    flags.extend(f"{side}_dragged" for side in pulled)
     syn_side = affected or weaker_side(peak.left, peak.right) or ("left" if peak.left < peak.right else "right")
     syn_value: float | None = None
     syn_excess: float | None = None
@@ -850,6 +853,7 @@ def score_rep(
         frames=len(seen),
         synkinesis_excess=syn_excess,
         opposite_mm=opposite,
+        dragged=pulled,
     )
 
 

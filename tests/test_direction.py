@@ -61,10 +61,27 @@ def test_each_directed_measure_counts_only_its_own_way():
     assert MEASURES["eye_closure"].direction is None
 
 
-def test_a_side_is_dragged_from_the_threshold_up():
-    assert dragged(PerSide(DRAGGED_MM, DRAGGED_MM - 0.01)) == ("left",)
-    assert dragged(PerSide(0.0, 2.0)) == ("right",)
-    assert dragged(None) == ()
+def test_a_side_is_dragged_when_it_moved_more_the_other_way_from_the_threshold_up():
+    none = PerSide(0.0, 0.0)
+    assert dragged(none, PerSide(DRAGGED_MM, DRAGGED_MM - 0.01), UP_AND_OUT) == ("left",)
+    assert dragged(none, PerSide(0.0, 2.0), OUT) == ("right",)
+    # Out 3 mm and down 0.6 mm moved the smile's way: not dragged.
+    assert dragged(PerSide(3.0, 0.0), PerSide(0.6, 0.0), UP_AND_OUT) == ()
+    # A pucker's corner pulled across moves inward, its own way; a brow is not pulled across.
+    assert dragged(none, PerSide(2.0, 2.0), IN) == () and dragged(none, PerSide(2.0, 2.0), UP) == ()
+    assert dragged(none, None, UP_AND_OUT) == ()
+
+
+def test_a_pucker_is_never_flagged_dragged():
+    ex = get_exercise("pucker")
+    frames = frames_for(ex, 3.0, 2.0)
+    # The right corner goes outward (the other way) while the left puckers.
+    frames = [
+        f.__class__(**{**f.__dict__, "move": PerSide((-f.values.left, 0.0), (abs(f.values.right), 0.0))})
+        for f in frames
+    ]
+    rep = score_rep(ex, 0, 1, 0.0, frames, None)
+    assert rep.opposite_mm.right > 1.5 and rep.dragged == () and not any("dragged" in f for f in rep.flags)
 
 
 def test_a_session_rep_with_a_corner_pulled_inward_scores_no_movement_on_that_side():
@@ -121,7 +138,7 @@ def test_a_video_that_starts_mid_smile_is_measured_from_its_first_rest(face, mod
     result = analyze_frames(frames, fps=spec.fps, model=model)
     assert result.extra["rests_away_s"], result.warnings
     assert result.extra["rests_away_s"][0] < SCHEDULE.period_s
-    assert any("not relaxed when the video began" in w for w in result.warnings)
+    assert any("perhaps it began in the middle of a movement" in w for w in result.warnings)
     # The two smiles seen from rest, measured from it.
     assert len(result.reps) == SCHEDULE.reps - 1
     for rep in result.reps:

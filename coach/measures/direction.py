@@ -37,6 +37,11 @@ class Direction:
         opposite_words: the opposite way, e.g. ``"down or in"``.
         along: the vector's length along the expected direction (≥ 0).
         opposite: its length against it (≥ 0).
+        drags: whether movement against it is what a side pulled across by the other side
+            does (a smile's or an "ee"'s corner, dragged toward the midline), so that a side
+            moving mostly that way is reported as *dragged*. Not for a pucker (a corner
+            pulled across moves *inward*, the pucker's own way: direction cannot tell them
+            apart) nor for a brow or a nostril.
     """
 
     name: str
@@ -44,6 +49,7 @@ class Direction:
     opposite_words: str
     along: Callable[[float, float], float]
     opposite: Callable[[float, float], float]
+    drags: bool = False
 
 
 UP_AND_OUT = Direction(
@@ -52,14 +58,25 @@ UP_AND_OUT = Direction(
     "down or in",
     lambda o, u: math.hypot(max(o, 0.0), max(u, 0.0)),
     lambda o, u: math.hypot(min(o, 0.0), min(u, 0.0)),
+    drags=True,
 )
 UP = Direction("up", "up", "down", lambda o, u: max(u, 0.0), lambda o, u: max(-u, 0.0))
-OUT = Direction("out", "outward", "inward", lambda o, u: max(o, 0.0), lambda o, u: max(-o, 0.0))
+OUT = Direction("out", "outward", "inward", lambda o, u: max(o, 0.0), lambda o, u: max(-o, 0.0), drags=True)
 IN = Direction("in", "inward", "outward", lambda o, u: max(-o, 0.0), lambda o, u: max(o, 0.0))
 
 
-def dragged(opposite_mm: PerSide[float] | None) -> tuple[str, ...]:
-    """The sides whose movement against the expected direction reached ``DRAGGED_MM`` (a hold's)."""
-    if opposite_mm is None:
+def dragged(
+    along_mm: PerSide[float] | None, opposite_mm: PerSide[float] | None, way: Direction | None
+) -> tuple[str, ...]:
+    """The sides a hold shows pulled across: at least ``DRAGGED_MM`` against ``way``, and more
+    against it than along it (a corner that moved out 3 mm and down 0.6 mm moved the smile's
+    way). None for directions that do not drag (``Direction.drags``).
+
+    Args:
+        along_mm: each side's movement along ``way`` at the hold, mm.
+        opposite_mm: each side's movement against it, mm.
+        way: the exercise's direction.
+    """
+    if along_mm is None or opposite_mm is None or way is None or not way.drags:
         return ()
-    return tuple(s for s in ("left", "right") if opposite_mm[s] >= DRAGGED_MM)
+    return tuple(s for s in ("left", "right") if opposite_mm[s] >= max(DRAGGED_MM, along_mm[s]))

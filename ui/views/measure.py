@@ -30,7 +30,9 @@ MAX_UPLOAD_MB = 200
 UPLOAD_TYPES = ["mp4", "mov", "m4v", "avi", "webm", "mkv", "y4m", "ogv"]
 
 
-def run_analysis(frames, n_frames: int, fps: float, source: str, affected: str | None) -> AnalysisResult:
+def run_analysis(
+    frames, n_frames: int, fps: float, source: str, affected: str | None, mirrored: bool | None = None
+) -> AnalysisResult:
     """Score a stream of frames, showing progress and the strongest moment."""
     exercise = get_exercise("smile")
     bar = st.progress(0.0, text="Watching the video…")
@@ -48,7 +50,7 @@ def run_analysis(frames, n_frames: int, fps: float, source: str, affected: str |
                 best = (max(exc.left, exc.right), annotate(frame, an.last_observation, fm))
             if n_frames and i % 10 == 0:
                 bar.progress(min(1.0, i / n_frames), text="Watching the video…")
-        result = an.result(source, fps, last_t + 1.0 / fps if an.frames else 0.0)
+        result = an.result(source, fps, last_t + 1.0 / fps if an.frames else 0.0, mirrored=mirrored)
     bar.empty()
     if brightness and float(np.median(brightness)) < TOO_DARK:
         # Very dark, noisy video can make the weaker side look weaker than it is.
@@ -179,7 +181,7 @@ def upload_tab() -> None:
                 mirrored = False
             with VideoReader(path, name="This file", mirrored=mirrored) as video:
                 info = video.info
-                result = run_analysis(iter(video), info.frame_count, info.fps, shown, side)
+                result = run_analysis(iter(video), info.frame_count, info.fps, shown, side, mirrored)
         except FaceCoachError as err:
             st.error(f"Sorry, we could not use that video. {err}.")
             return

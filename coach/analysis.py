@@ -205,7 +205,11 @@ def score_window(
 
 
 def measured_from_rest(
-    start_s: float, reference_t_s: float | None, samples: Iterable[_Sample], rest_below: float
+    start_s: float,
+    reference_t_s: float | None,
+    samples: Iterable[_Sample],
+    rest_below: float,
+    taken_at_rest: bool = True,
 ) -> bool:
     """Whether a rep starting at ``start_s``, its hold measured against the reference taken at
     ``reference_t_s``, is measured from its own rest (:func:`coach.measures.peak.own_rest_seen`).
@@ -221,7 +225,7 @@ def measured_from_rest(
         and s.reference_t_s == reference_t_s
         and s.rest_signal < rest_below
     )
-    return own_rest_seen(start_s, reference_t_s, rest)
+    return own_rest_seen(start_s, reference_t_s, rest, taken_at_rest)
 
 
 def _looks_at_rest(fm: FrameMeasures) -> bool:
@@ -295,6 +299,7 @@ class Analyzer:
         self._too_long_seen = 0
         self._rebased_this_rest = True
         self._unsure_since: float | None = None
+        self._unseen_refs: set[float | None] = set()  # references taken while every frame was doubtful
         self.frames = 0
         self.frames_with_face = 0
         self.frames_scored = 0
@@ -401,7 +406,8 @@ class Analyzer:
         # Measured from its own rest: the reference must have been taken in the rest just
         # before the movement, or be seen there to still read rest as rest.
         before = [k.sample for k in self._ticks if k.t_s <= window.start_s and k.sample is not None]
-        if not measured_from_rest(window.start_s, trusted[0].reference_t_s, before, self.detector.off):
+        ref = trusted[0].reference_t_s
+        if not measured_from_rest(window.start_s, ref, before, self.detector.off, ref not in self._unseen_refs):
             self.unmeasured.append((window.start_s, window.end_s, NO_REST))
             return None
         samples = [k.sample for k in inside if k.sample is not None]
@@ -472,7 +478,10 @@ class Analyzer:
             # changed) and every frame is doubtful: with no trusted value, rest can never
             # be seen in the measure itself, so the landmarks say when to start afresh.
             # A movement only the landmarks saw does not hold this up; it is forgotten.
+            # The measure has not seen this reference read rest: a movement against it
+            # counts only once it has (coach.measures.peak.own_rest_seen).
             if self.measurer.rebaseline():
+                self._unseen_refs.add(self.measurer.reference_t_s)
                 if active:
                     self.detector.cancel()
                 self._unsure_since = t_s

@@ -268,6 +268,27 @@ def test_a_rep_is_scored_only_when_measured_from_the_rest_just_before_it():
     assert len(result.reps) == 1 and an.unmeasured == []
 
 
+def test_a_reference_taken_on_the_landmarks_word_must_be_seen_to_read_rest():
+    # Every frame doubtful from 0.5 s, the landmarks at rest: after 1 s the reference is
+    # renewed on their word alone. From 2.5 s trusted frames read 4 mm at once against it.
+    # Before, that counted as a repetition measured from its own rest (the reference was
+    # under 2 s old); on a real talking face such a reading was 13 mm where the landmarks
+    # read 2.5. Now the reference must first be seen to read rest.
+    def stream(rest_seen: bool) -> list[FrameMeasures]:
+        def frame(t: float) -> FrameMeasures:
+            if 0.5 <= t < 2.5 and not (rest_seen and t >= 2.0):
+                return _frame(t, None, 0.0)
+            return _frame(t, _profile(t, start=2.5, rise=0.1), 0.0)
+
+        return [frame(t) for t in _times(6.0)]
+
+    an, result = _analyse(stream(rest_seen=False))
+    assert result.reps == () and [r for *_, r in an.unmeasured] == [NO_REST]
+    # The same, with half a second of trusted rest against the new reference first: scored.
+    an, result = _analyse(stream(rest_seen=True))
+    assert len(result.reps) == 1 and an.unmeasured == []
+
+
 def test_own_rest_rule():
     # The reference taken within REST_LOOKBACK_S of the start, or seen to fit there.
     assert own_rest_seen(5.0, 5.0 - REST_LOOKBACK_S, 0)
@@ -275,3 +296,6 @@ def test_own_rest_rule():
     assert own_rest_seen(5.0, 0.0, MIN_TRUSTED_FRAMES)
     assert not own_rest_seen(5.0, 0.0, MIN_TRUSTED_FRAMES - 1)
     assert not own_rest_seen(5.0, None, 10)  # a reference of unknown age is not seen to fit
+    # A reference taken on the landmarks' word alone counts only once seen to read rest.
+    assert not own_rest_seen(5.0, 5.0 - REST_LOOKBACK_S, 0, taken_at_rest=False)
+    assert own_rest_seen(5.0, 5.0 - REST_LOOKBACK_S, MIN_TRUSTED_FRAMES, taken_at_rest=False)

@@ -112,23 +112,29 @@ def hold_peak(
     return PerSide(*(float(np.median([v[s] for v in values])) for s in ("left", "right"))), None
 
 
-def own_rest_seen(start_s: float, reference_t_s: float | None, rest_frames: int) -> bool:
+def own_rest_seen(start_s: float, reference_t_s: float | None, rest_frames: int, taken_at_rest: bool = True) -> bool:
     """Whether a repetition is measured from the rest just before it.
 
-    True when the neutral reference its hold is measured against was taken at most
-    ``REST_LOOKBACK_S`` before the movement started, or when at least
-    ``MIN_TRUSTED_FRAMES`` trusted frames measured against it in that time read the face
-    at rest (below the repetition detector's off level): the reference still fits.
+    True when at least ``MIN_TRUSTED_FRAMES`` trusted frames measured against its
+    reference in the ``REST_LOOKBACK_S`` before the movement read the face at rest (below
+    the repetition detector's off level): the reference still fits. Or, for a reference
+    taken where the measure itself saw the face at rest (``taken_at_rest``), when it was
+    taken at most ``REST_LOOKBACK_S`` before the movement.
 
     Args:
         start_s: when the movement started.
         reference_t_s: when the reference was taken (None: not known, so not seen).
         rest_frames: trusted frames at rest against that reference in the
             ``REST_LOOKBACK_S`` before ``start_s``.
+        taken_at_rest: False for a reference taken on the landmarks' word alone, while
+            every frame was doubtful: it may not fit the face at all (on a real talking
+            face the next trusted frames read 13 mm against one, at confidence 0.65), so it
+            must be seen to read rest before a movement measured against it counts.
     """
     if reference_t_s is None:
         return False
-    return rest_frames >= MIN_TRUSTED_FRAMES or start_s - reference_t_s <= REST_LOOKBACK_S
+    recent = taken_at_rest and start_s - reference_t_s <= REST_LOOKBACK_S
+    return rest_frames >= MIN_TRUSTED_FRAMES or recent
 
 
 def rep_confidence(

@@ -109,6 +109,8 @@ def _analyze(args: argparse.Namespace, out: TextIO) -> int:
     exercise = get_exercise(args.exercise)
     VideoReader(args.video).close()  # a bad file is reported before the model loads
     model = resolve_model(args.model)
+    if sys.stderr.isatty():
+        sys.stderr.write("Measuring the video: this takes about as long as the video plays…\n")
     result = analyze_video(args.video, exercise, affected_side=args.affected_side, mirrored=args.mirrored, model=model)
     if args.json:
         out.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")

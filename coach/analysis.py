@@ -51,6 +51,7 @@ from coach.reps import ACTIVE, RepDetector, RepWindow
 from coach.results import AnalysisResult, RepResult, Summary
 from coach.tracking import FaceTracker
 from coach.video import VideoReader
+from coach.words import count, was_were
 
 _TRACK = object()  # sentinel: "track this frame yourself"
 PLATEAU_FRACTION = 0.8
@@ -532,12 +533,12 @@ class Analyzer:
             if self.detector.too_long:
                 warnings.append(
                     f"For over {self.detector.max_active_s:.0f} s the face did not seem to return to rest "
-                    f"({self.detector.too_long} time(s)); that stretch was not counted as a repetition."
+                    f"({count(self.detector.too_long, 'time')}); that stretch was not counted as a repetition."
                 )
             if self.settled_rests:
                 unit = "mm" if self.exercise.unit == "mm" else "%"
                 warnings.append(
-                    f"After {len(self.settled_rests)} movement(s) your face did not go all the way back to rest "
+                    f"After {count(len(self.settled_rests), 'movement')} your face did not go all the way back to rest "
                     f"(it stayed up to {max(self.settled_rests):g} {unit} away); the next ones were measured from "
                     "where it settled."
                 )
@@ -564,7 +565,8 @@ class Analyzer:
                     )
             if self.detector.abandoned:
                 warnings.append(
-                    f"{self.detector.abandoned} movement(s) were not scored because the face was lost "
+                    f"{count(self.detector.abandoned, 'movement')} {was_were(self.detector.abandoned)} not scored "
+                    "because the face was lost "
                     "or could not be measured part-way."
                 )
             unsure = self.status_s.get(UNSURE, 0.0)
@@ -575,7 +577,8 @@ class Analyzer:
             if self.unmeasured:
                 words = ", ".join(reason_words(r, area) for r in by_count(r for *_, r in self.unmeasured))
                 warnings.append(
-                    f"{len(self.unmeasured)} movement(s) were seen but not scored, because they could not be "
+                    f"{count(len(self.unmeasured), 'movement')} {was_were(len(self.unmeasured))} seen but not scored, "
+                    "because they could not be "
                     f"measured reliably ({words})."
                 )
             if self.measurer.scale_from != BOTH_IRISES:

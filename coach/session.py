@@ -52,6 +52,7 @@ from coach.observation import FaceObservation
 from coach.reps import SETTLE_BAND, SETTLE_SHARE
 from coach.series import RepSeries
 from coach.tracking import FaceTracker
+from coach.words import count, was_were
 
 BASELINE = "baseline"
 MOVE = "move"
@@ -1151,17 +1152,18 @@ def build_result(
     if frames and frames_with_face == 0:
         warnings.append("No face was found: nothing could be scored.")
     if interrupted:
-        warnings.append(f"{len(interrupted)} movement(s) were repeated because your face left the picture.")
+        n = len(interrupted)
+        warnings.append(f"{count(n, 'movement')} {was_were(n)} repeated because your face left the picture.")
     if unmeasured:
         areas = {ex.id: ex.measure_def.area for ex in plan.steps}
         said = by_count(reason_words(r, areas.get(e, "face")) for e, _, r in unmeasured)
         words = ", ".join(said)
-        warnings.append(f"{len(unmeasured)} movement(s) could not be measured reliably ({words}).")
+        warnings.append(f"{count(len(unmeasured), 'movement')} could not be measured reliably ({words}).")
     if scale_from_one_eye:
         warnings.append(one_eye_scale_words(scale_from_one_eye))
     if unrelaxed:
         warnings.append(
-            f"{unrelaxed} time(s) your face had not relaxed when the next movement began; "
+            f"{count(unrelaxed, 'time')} your face had not relaxed when the next movement began; "
             "those movements were measured from where your face was."
         )
     return SessionResult(

@@ -120,7 +120,7 @@ def test_a_rep_the_measure_mostly_doubted_is_found_and_reported_not_measured():
     assert 0.9 <= start <= 1.2 and 4.0 <= end <= 4.4
     assert result.to_dict()["reps_not_measured"][0]["reason"] == "moving"
     words = " ".join(result.warnings)
-    assert "1 movement(s) were seen but not scored" in words and "your head moved" in words
+    assert "1 movement was seen but not scored" in words and "your head moved" in words
     assert "No movement was found" not in words
 
 

@@ -16,6 +16,7 @@ import streamlit.components.v1 as components
 from coach.errors import FaceCoachError
 from coach.live import LiveSnapshot
 from coach.session import HOLD, ExerciseSummary, summarise_exercise
+from coach.words import count
 from exercises import get_program, load_library
 from ui import camera_link, context
 from ui.live_run import LiveRun, RunSettings, RunSlot, camera_callback, quick_plan, virtual_patient
@@ -107,7 +108,7 @@ def _exercise_words(e: ExerciseSummary, names: dict[str, str]) -> str:
     weaker = f" Your {e.weaker_side} side moved less." if e.weaker_side else " Both sides moved about the same."
     if not e.completed:
         weaker = ""
-    extra = f" Your eye or mouth joined in {e.synkinesis_reps} time(s)." if e.synkinesis_reps else ""
+    extra = f" Your eye or mouth joined in {count(e.synkinesis_reps, 'time')}." if e.synkinesis_reps else ""
     return f"**{names.get(e.exercise_id, e.name)}**: {e.completed} of {e.planned} done{sym}.{weaker}{extra}"
 
 

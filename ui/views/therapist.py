@@ -27,6 +27,11 @@ TUNE_LABELS = {
 }
 
 
+def _shown(value: float | None, decimals: int) -> str:
+    """A number as the table shows it; "–" when not measured (a repetition not done), never "None"."""
+    return "–" if value is None else f"{value:.{decimals}f}"
+
+
 def _side(x: str | None) -> str:
     return context.SIDE_WORDS.get(x, x or "not set")
 
@@ -133,11 +138,11 @@ def sessions_tab(s: Access, p: PatientInfo) -> None:
                 "Exercise": names.get(r.exercise_id, r.exercise_id),
                 "Rep": r.rep_index,
                 "Done": "yes" if r.completed else "no",
-                "Left": None if r.peak_left is None else round(r.peak_left, 1),
-                "Right": None if r.peak_right is None else round(r.peak_right, 1),
+                "Left": _shown(r.peak_left, 1),
+                "Right": _shown(r.peak_right, 1),
                 "Unit": r.unit,
-                "Symmetry (%)": None if r.symmetry_pct is None else round(r.symmetry_pct),
-                "Start lag (s)": None if r.onset_lag_s is None else round(r.onset_lag_s, 2),
+                "Symmetry (%)": _shown(r.symmetry_pct, 0),
+                "Start lag (s)": _shown(r.onset_lag_s, 2),
                 "Synkinesis": "⚠ " + _synk(r) if r.synkinesis else "–",
                 "Notes": ", ".join(f.replace("_", " ") for f in r.flags) or "–",
             }

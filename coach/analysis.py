@@ -578,8 +578,7 @@ class Analyzer:
                 words = ", ".join(reason_words(r, area) for r in by_count(r for *_, r in self.unmeasured))
                 warnings.append(
                     f"{count(len(self.unmeasured), 'movement')} {was_were(len(self.unmeasured))} seen but not scored, "
-                    "because they could not be "
-                    f"measured reliably ({words})."
+                    f"because {'it' if len(self.unmeasured) == 1 else 'they'} could not be measured reliably ({words})."
                 )
             if self.measurer.scale_from != BOTH_IRISES:
                 warnings.append(one_eye_scale_words(self.measurer.scale_from))

@@ -6,7 +6,6 @@ live stream. Time comes only from frame timestamps.
 
 from __future__ import annotations
 
-import math
 import queue
 import threading
 from collections import deque
@@ -81,27 +80,12 @@ class _Sample:
     confidence: float
     reference_t_s: float | None = None
     opposite: PerSide[float] | None = None  # movement against the exercise's direction, mm
-    either_way: bool = False  # rest is judged on the movement either way (see rest_signal)
+    rest_signal: float = 0.0  # what repetitions are found in and rest is judged on (MeasureDef.either_way)
 
     @property
     def signal(self) -> float:
         """The larger side's movement the exercise's way (what is scored)."""
         return max(self.values.left, self.values.right)
-
-    @property
-    def rest_signal(self) -> float:
-        """What repetitions are found in, and rest is judged on.
-
-        For the mouth corner's up-and-out movement (``either_way``), the larger side's
-        movement either way: a corner moved down or in (talking, a jaw that opened) is no
-        smile, but it is not the rest either, so a reference is renewed, and a repetition's
-        own rest is seen, only where the face is near its reference in every direction (this
-        is the movement's length, as measured before directions were told apart). For the
-        other measures, their own way only, as before.
-        """
-        if not self.either_way or self.opposite is None:
-            return self.signal
-        return max(math.hypot(self.values[s], self.opposite[s]) for s in ("left", "right"))
 
 
 def sample_of(fm: FrameMeasures, exercise: ExerciseSpec) -> _Sample | None:
@@ -112,6 +96,7 @@ def sample_of(fm: FrameMeasures, exercise: ExerciseSpec) -> _Sample | None:
     point = exercise.measure_def.points[0].name
     if values is None or point not in fm.movement_mm:
         return None
+    opposite = exercise.measure_def.opposite(fm)
     return _Sample(
         fm.t_s,
         values,
@@ -119,8 +104,8 @@ def sample_of(fm: FrameMeasures, exercise: ExerciseSpec) -> _Sample | None:
         fm.landmark_movement_mm[point],
         fm.confidence_of(point),
         fm.reference_t_s,
-        exercise.measure_def.opposite(fm),
-        either_way=exercise.measure == "mouth_corner",
+        opposite,
+        exercise.measure_def.either_way(values, opposite),
     )
 
 
@@ -149,10 +134,7 @@ def landmark_signal(fm: FrameMeasures, exercise: ExerciseSpec) -> float | None:
     values = exercise.measure_def.value(lm)
     if values is None:
         return None
-    opposite = exercise.measure_def.opposite(lm)
-    if opposite is None or exercise.measure != "mouth_corner":  # as _Sample.rest_signal
-        return max(values.left, values.right)
-    return max(math.hypot(values[s], opposite[s]) for s in ("left", "right"))
+    return exercise.measure_def.either_way(values, exercise.measure_def.opposite(lm))
 
 
 def score_window(

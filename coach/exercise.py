@@ -6,6 +6,7 @@ is read, and how a frame's point movements become one number per side.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -72,6 +73,17 @@ class MeasureDef:
     direction: Direction | None = None
     part: str = "mouth corner"
     area: str = "mouth area"
+
+    def either_way(self, values: PerSide[float], opposite: PerSide[float] | None) -> float:
+        """The larger side's movement that repetitions are found in and rest is judged on.
+
+        For the mouth corner's up-and-out measure, its movement either way (the length of
+        the movement, as measured before directions were told apart): a corner moved down or
+        in is no smile, but not the rest either. For the other measures, their own way only.
+        """
+        if self.name != "mouth_corner" or opposite is None:
+            return max(values.left, values.right)
+        return max(math.hypot(values[s], opposite[s]) for s in ("left", "right"))
 
     def opposite(self, fm: FrameMeasures) -> PerSide[float] | None:
         """A frame's movement of the first point against the expected direction, mm per side (None: not measured)."""

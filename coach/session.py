@@ -610,12 +610,10 @@ class SessionEngine:
         """The larger side's movement the exercise's way, and either way (None when not measured)."""
         if frame.values is None:
             return None, None
-        along = max(frame.values.left, frame.values.right)
-        way = self.exercise.measure_def.direction
-        if way is None or frame.move is None or self.exercise.measure != "mouth_corner":
-            return along, along  # as coach.analysis._Sample.rest_signal
-        either = max(math.hypot(frame.values[s], way.opposite(*frame.move[s])) for s in ("left", "right"))
-        return along, either
+        measure = self.exercise.measure_def
+        way, move = measure.direction, frame.move
+        opposite = None if way is None or move is None else PerSide(way.opposite(*move.left), way.opposite(*move.right))
+        return max(frame.values.left, frame.values.right), measure.either_way(frame.values, opposite)
 
     def _relaxed(self) -> bool | None:
         """Whether the face is at rest now, so that the next movement can be measured from here.

@@ -12,6 +12,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -51,6 +52,9 @@ from coach.results import AnalysisResult, RepResult, Summary
 from coach.tracking import FaceTracker
 from coach.video import VideoReader
 from coach.words import count, was_were
+
+if TYPE_CHECKING:
+    from coach.session import SessionResult
 
 _TRACK = object()  # sentinel: "track this frame yourself"
 PLATEAU_FRACTION = 0.8
@@ -698,3 +702,55 @@ __all__ = [
     "OK",
     "MIN_CONFIDENCE",
 ]
+
+
+def as_session(result: AnalysisResult, exercise: ExerciseSpec) -> SessionResult:
+    """A video's analysis as a session of its repetitions, to keep in a patient's record.
+
+    Each repetition found becomes one done repetition of ``exercise`` with its movement,
+    symmetry, confidence and direction; what a guided session measures by its cues (onset
+    and release timing, steadiness, the watched area) is not known from a free video and is
+    left empty. It has no score: the session score rewards following the coach's cues (all
+    the movements asked for, started together), which a free video did not have. The
+    analysis's warnings come with it.
+    """
+    from coach.session import RepScore, SessionPlan, build_result
+
+    unknown: PerSide[float | None] = PerSide(None, None)
+    reps = [
+        RepScore(
+            exercise_id=exercise.id,
+            step=0,
+            index=r.index,
+            start_s=r.start_s,
+            end_s=r.end_s,
+            completed=True,
+            unit=r.unit,
+            peak=r.movement,
+            symmetry_pct=r.symmetry_pct,
+            onset_s=unknown,
+            release_s=unknown,
+            onset_lag_s=None,
+            release_lag_s=None,
+            steadiness_pct=unknown,
+            synkinesis_kind="",
+            synkinesis_value=None,
+            synkinesis_side=None,
+            synkinesis=False,
+            flags=(),
+            confidence=r.confidence,
+            frames=r.frames,
+            opposite_mm=r.opposite_mm,
+            dragged=r.dragged,
+        )
+        for r in result.reps
+    ]
+    plan = SessionPlan(exercise.id, exercise.name, (replace(exercise, reps=max(1, len(reps))),))
+    session = build_result(plan, reps, [], result.affected_side, result.frames, result.frames_with_face)
+    return replace(
+        session,
+        score=None,
+        score_parts={},
+        score_explained=("A video is measured, not scored: the score is for sessions with the coach.",),
+        warnings=session.warnings + tuple(result.warnings),
+    )

@@ -107,8 +107,25 @@ def test_allowed_access_works(clinic, who, whose):
     a = Access(store, principals[who])
     for _what, call in READS[:-2]:
         call(a, pid, sid, rid)
+    if who == "demo":
+        return  # the demo visitor's practice is not saved: test_practice_is_saved_only_when_it_is_a_patients_own
     new = a.start_session(pid, "smile")
     a.finish_session(new, None, stopped=True)
+
+
+def test_practice_is_saved_only_when_it_is_a_patients_own(clinic):
+    """Issue 14: the demo visitor's practice, and the virtual patient's, never land in a record."""
+    store, _, w, pids = clinic
+    before = {k: len(store.sessions(pid)) for k, pid in pids.items()}
+    with pytest.raises(Forbidden, match="demo"):
+        Access(store, w["demo"]).start_session(pids["demo"], "smile", "camera")
+    for source in ("demo", "virtual"):
+        with pytest.raises(Forbidden):
+            Access(store, w["pat1"]).start_session(pids["p1"], "smile", source)
+    assert {k: len(store.sessions(pid)) for k, pid in pids.items()} == before
+    for source in ("camera", "video"):  # a patient's own movements, live or from a video
+        sid = Access(store, w["pat1"]).start_session(pids["p1"], "smile", source)
+        assert store.session(sid).source == source
 
 
 def test_lists_show_only_ones_own(clinic):

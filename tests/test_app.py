@@ -155,8 +155,10 @@ def test_progress_page_shows_charts_and_the_practice_calendar(data_dir):
     assert "Last time, your left side moved" in texts(at)
 
 
-def test_the_virtual_patient_is_coached_live_and_her_reps_saved(data_dir):
-    at = demo(timeout=120)
+def test_the_virtual_patient_is_coached_live_and_kept_out_of_the_patients_record(data_dir):
+    """Issue 14: practice with the virtual patient was saved as the signed-in patient's own."""
+    ids = accounts(data_dir)
+    at = signed_in("kim", timeout=120)
     at.session_state["coach_source"] = "demo"
     at.switch_page("views/coach.py").run()
     at.button(key="demo_start").click().run()
@@ -171,15 +173,17 @@ def test_the_virtual_patient_is_coached_live_and_her_reps_saved(data_dir):
     assert not at.exception
     assert any(m.label == "Today's score" for m in at.metric)
     summary = texts(at)
-    assert "Your left side moved less" in summary  # her left moves half as much
+    assert "Your right side moved less" in summary  # she takes Kim's affected side, moving half as much
+    assert "not saved in anyone's record" in summary
+    reps = run.snapshot().reps
+    assert [r.index for r in reps] == [1, 2, 3]
+    for r in reps:
+        assert r.completed
+        assert r.symmetry_pct == pytest.approx(50, abs=10)
+    assert len(run.rep_rates) == 3 and run.session_id is None
     store = Store(f"sqlite:///{data_dir / 'facecoach.db'}")
     try:
-        detail = store.session(run.session_id)
-        assert detail.session.status == "completed" and detail.session.source == "demo"
-        assert [r.rep_index for r in detail.reps] == [1, 2, 3]
-        for r in detail.reps:
-            assert r.completed and r.has_series
-            assert r.symmetry_pct == pytest.approx(50, abs=10)
+        assert store.sessions(ids["patient"]) == []  # Kim's record holds only Kim
     finally:
         store.close()
 
@@ -290,3 +294,52 @@ def test_the_demo_cannot_change_records(data_dir):
     at.button(key="new_add").click().run()
     assert not at.exception
     assert any("sign in as a therapist" in i.value for i in at.info)
+
+
+def _smile_video(tmp_path: Path) -> bytes:
+    from coach.phantom import Schedule, smile_phantom, write_video
+
+    spec = smile_phantom(
+        2.0, 4.5, schedule=Schedule(lead_in_s=1.2, rise_s=0.8, hold_s=1.5, release_s=0.8, rest_s=1.0, reps=2)
+    )
+    return write_video(spec, tmp_path / "my_smiles.y4m").read_bytes()
+
+
+def _upload(at: AppTest, video: bytes) -> AppTest:
+    at.file_uploader(key="upload").set_value(("my_smiles.y4m", video, "video/x-yuv4mpeg")).run()
+    assert not at.exception
+    (sides,) = [r for r in at.radio if r.key.startswith("sides_")]
+    sides.set_value("Yes").run()  # the phantom is not mirrored: its left is written on its left
+    assert not at.exception
+    return at
+
+
+def test_a_patient_saves_their_measured_video_to_their_record(data_dir, tmp_path):
+    """Issue 14: a patient's own uploaded video could be measured but never kept."""
+    ids = accounts(data_dir)
+    at = signed_in("kim", timeout=240).switch_page("views/measure.py").run()
+    assert at.radio(key="affected").value == "Right"  # the side on Kim's record, not "Not sure"
+    _upload(at, _smile_video(tmp_path))
+    assert any("2 smiles scored" in s.value for s in at.subheader)
+    at.button(key="save_upload").click().run()
+    assert not at.exception
+    assert any("Saved to your record" in s.value for s in at.success)
+    assert "save_upload" not in [b.key for b in at.button]  # once per video
+    store = Store(f"sqlite:///{data_dir / 'facecoach.db'}")
+    try:
+        (session,) = store.sessions(ids["patient"])
+        assert (session.source, session.status, session.reps_completed) == ("video", "completed", 2)
+        assert session.score is None  # a free video is measured, not scored
+        (smile,) = store.session(session.id).exercises
+        assert smile.weaker_side == "left" and smile.completed == 2
+        assert [h.exercise_id for h in store.history(ids["patient"])] == ["smile"]
+    finally:
+        store.close()
+
+
+def test_the_demo_measures_a_video_but_keeps_nothing(data_dir, tmp_path):
+    at = demo(timeout=240).switch_page("views/measure.py").run()
+    _upload(at, _smile_video(tmp_path))
+    assert any("2 smiles scored" in s.value for s in at.subheader)
+    assert "save_upload" not in [b.key for b in at.button]
+    assert "the numbers are shown, not saved" in texts(at)

@@ -79,10 +79,14 @@ class LiveRun:
     the end, when :meth:`stop` or :meth:`save_pending` is called, or on a later
     frame (at most every ``RETRY_EVERY_S``). Writing a rep twice is harmless
     (the store keeps the first).
+
+    With ``store=None`` nothing is written anywhere (the virtual patient, and the demo
+    visitor: practice that is nobody's record); the result is still shown.
     """
 
-    def __init__(self, store: Records, settings: RunSettings, model: ModelFile | None = None) -> None:
+    def __init__(self, store: Records | None, settings: RunSettings, model: ModelFile | None = None) -> None:
         self.store = store
+        self.rep_rates: list[float] = []  # frames a second the coach measured, per repetition
         self.settings = settings
         self.session_id: int | None = None
         self.save_error: str | None = None
@@ -115,6 +119,10 @@ class LiveRun:
 
     def _flush(self) -> bool:
         """Write what is waiting, oldest first; True when nothing is left unsaved."""
+        if self.store is None:
+            self._unsaved.clear()
+            self._unsaved_end = None
+            return True
         try:
             self._open()
             assert self.session_id is not None
@@ -156,8 +164,15 @@ class LiveRun:
             return "We couldn't save today's results just now. Please keep this page open: we will try again."
         return "We couldn't reach your records just now. Your movements will be saved as soon as we can."
 
+    @property
+    def saves(self) -> bool:
+        """True when this run's practice goes into a patient's record."""
+        return self.store is not None
+
     def _save_rep(self, rep: RepScore, series: RepSeries) -> None:
         with self._lock:
+            if series is not None and len(series) > 1 and series.t_s[-1] > series.t_s[0]:
+                self.rep_rates.append((len(series) - 1) / float(series.t_s[-1] - series.t_s[0]))
             self._unsaved.append((rep, series))
             self._flush()
 

@@ -31,6 +31,8 @@ from coach.store.repo import (
 
 NOT_YOURS = "You do not have access to this patient's records"
 DEMO_READ_ONLY = "This is the demo: sign in as a therapist to change records"
+DEMO_NOT_SAVED = "This is the demo: practice here is not saved"
+SAVED_SOURCES = ("camera", "video")  # a patient's own movements; the virtual patient's are nobody's record
 
 
 class Access:
@@ -192,6 +194,15 @@ class Access:
         overrides: dict | None = None,
         started_at: datetime | None = None,
     ) -> int:
+        """Open a session in a patient's record: their own movements only (``camera`` or ``video``).
+
+        The demo visitor's practice and the virtual patient's are refused, so a visit never
+        changes the records the next visitor sees, and a patient's record holds only them.
+        """
+        if self.who.is_demo:
+            raise Forbidden(DEMO_NOT_SAVED)
+        if source not in SAVED_SOURCES:
+            raise Forbidden("Only a patient's own practice is saved to their record")
         self._practise(patient_id)
         return self.store.start_session(patient_id, program_id, source, affected_side, overrides, started_at)
 

@@ -330,3 +330,42 @@ def enter_demo(page: Page, base_url: str) -> None:
 def open_page(page: Page, title: str) -> None:
     """Go to a page through the sidebar (a new URL would start a new, signed-out session)."""
     page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
+
+
+PATIENT_PASSWORD = "a long password 1"
+
+
+def patient_account(database_url: str, name: str = "Kim", affected_side: str = "left") -> tuple[int, str]:
+    """A therapist's patient with a login, made straight in the database: (patient id, user name).
+
+    The user name is new each time, so one database can hold several.
+    """
+    from coach.store import Store
+    from coach.store.access import Access
+    from coach.store.auth import Accounts, Principal
+    from coach.store.repo import utcnow
+
+    store = Store(database_url)
+    try:
+        acc = Accounts(store)
+        if acc.needs_first_admin():  # else the app opens on its first-run page
+            acc.create_first_admin("admin", PATIENT_PASSWORD)
+        now = utcnow()
+        admin = Principal(None, "setup", "admin", None, None, now, now)
+        tid = Access(store, admin).add_therapist(f"Dr {name}'s therapist")
+        therapist = Principal(None, "setup", "therapist", tid, None, now, now)
+        pid = Access(store, therapist).add_patient(name, affected_side, "Bell's palsy")
+        username = f"{name.lower()}{pid}"
+        acc.create_user(therapist, username, PATIENT_PASSWORD, "patient", patient_id=pid)
+        return pid, username
+    finally:
+        store.close()
+
+
+def sign_in(page: Page, base_url: str, username: str, password: str = PATIENT_PASSWORD) -> None:
+    """Open the app and sign in (a patient lands on *Today*)."""
+    page.goto(base_url)
+    page.get_by_label("User name").fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    wait_for_text(page, f"Signed in as {username}", timeout_s=60)

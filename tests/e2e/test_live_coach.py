@@ -27,8 +27,9 @@ from tests.e2e.conftest import (
     SCREENSHOTS,
     WEBRTC_IFRAME,
     click_webrtc_start,
-    enter_demo,
     open_page,
+    patient_account,
+    sign_in,
     wait_for_text,
     wait_until,
 )
@@ -37,7 +38,7 @@ from ui.live_run import quick_plan, virtual_patient
 
 AWAY_FIRST_S = 3.0  # the face appears after 3 s; the coach's baseline starts when it does
 REPS = 3
-AFFECTED = "left"  # the demo patient's affected side
+AFFECTED = "left"  # the patient's affected side
 HEADS = {
     "still": HeadMotion(),
     # the sway of benchmarks/codec.py: ±1° tilt, ±1 % size, ±3 px
@@ -91,8 +92,9 @@ def test_live_page_scores_the_camera_like_analyze_and_saves_every_rep(
     backend, database_url = database
     assert len(analyzed["reps"]) == REPS
     base_url = streamlit_app(database_url)
+    patient_id, username = patient_account(database_url, "Kim", AFFECTED)
     page = fake_camera_browser(video)
-    enter_demo(page, base_url)
+    sign_in(page, base_url, username)
     open_page(page, "Coach")
     wait_for_text(page, "Press START and allow the camera", timeout_s=60)
     camera_frame = page.wait_for_selector(WEBRTC_IFRAME, timeout=60_000).content_frame()
@@ -119,8 +121,7 @@ def test_live_page_scores_the_camera_like_analyze_and_saves_every_rep(
     try:
 
         def sessions():
-            demo = store.demo_patient()
-            return [s for s in store.sessions(demo.id) if s.source == "camera"]
+            return store.sessions(patient_id)
 
         wait_until(page, lambda: any(s.reps_completed >= 1 for s in sessions()), 90, "the first rep in the database")
         saved_early = sessions()[0]

@@ -11,46 +11,40 @@ score anywhere from 55 to 74. AppTest, with no browser rerunning the page, saw 3
 from __future__ import annotations
 
 import json
-
-import numpy as np
+import re
 
 from coach.phantom import Schedule, smile_phantom, write_video
-from coach.series import RepSeries
 from coach.store import Store
-from tests.e2e.conftest import REPO, enter_demo, open_page, wait_for_text, wait_until
+from tests.e2e.conftest import REPO, open_page, patient_account, sign_in, wait_for_text
 
-MIN_FPS = 25.0  # the bar, measured in the frames the session saved
+MIN_FPS = 25.0  # the bar: frames a second the coach measured, median over the repetitions
+RATE_WORDS = re.compile(r"The coach measured the virtual patient (\d+) times a second")
 
 
 def test_the_virtual_patient_keeps_its_frame_rate_while_a_browser_watches(tmp_path, streamlit_app, fake_camera_browser):
     database_url = f"sqlite:///{tmp_path / 'virtual.db'}"
     base_url = streamlit_app(database_url)
+    patient_id, username = patient_account(database_url, "Kim", "left")
     # The browser needs a camera file to start; the virtual patient does not use it.
     still = write_video(smile_phantom(0.0, 0.0, schedule=Schedule(lead_in_s=1.0, reps=0)), tmp_path / "unused.y4m")
     page = fake_camera_browser(still)
-    enter_demo(page, base_url)
+    sign_in(page, base_url, username)
     open_page(page, "Coach")
     page.get_by_text("The virtual patient (no camera needed)").click()
-    store = Store(database_url)
-    try:
-        before = {s.id for s in store.sessions(store.demo_patient().id)}  # the demo's made-up history
-        page.get_by_role("button", name="Start", exact=True).click()
-
-        def sessions():
-            return [s for s in store.sessions(store.demo_patient().id) if s.id not in before]
-
-        wait_until(page, lambda: bool(sessions()) and sessions()[0].status == "completed", 150, "the session to end")
-        wait_for_text(page, "Today's score", timeout_s=30)
-        (session,) = sessions()
-        detail = store.session(session.id)
-        series = [RepSeries.from_bytes(store.rep_series(r.id)) for r in detail.reps]
-    finally:
-        store.close()
-    rates = [(len(s) - 1) / float(s.t_s[-1] - s.t_s[0]) for s in series if len(s) > 1]
+    page.get_by_role("button", name="Start", exact=True).click()
+    # The page says how often the coach measured her (the median over her repetitions).
+    said = wait_for_text(page, RATE_WORDS, timeout_s=150)
+    rate = float(RATE_WORDS.search(said).group(1))
+    summary = page.get_by_test_id("stMain").inner_text()
     (REPO / "artifacts").mkdir(exist_ok=True)
     with open(REPO / "artifacts" / "e2e_virtual_patient.jsonl", "a") as f:
-        f.write(json.dumps({"fps_per_rep": [round(r, 1) for r in rates], "score": session.score}) + "\n")
-    assert len(rates) == len(detail.reps) >= 3, rates
-    assert float(np.median(rates)) >= MIN_FPS, f"frames a second per repetition: {[round(r, 1) for r in rates]}"
-    assert all(r.completed for r in detail.reps)
-    assert not any("too_fast" in r.flags for r in detail.reps)
+        f.write(json.dumps({"fps_median_rep": rate}) + "\n")
+    assert rate >= MIN_FPS, said
+    assert "Gentle smile: 3 of 3 done" in summary, summary
+    assert "quick. Next time, go slower" not in summary and "Today's score" in summary
+    assert "not saved in anyone's record" in summary
+    store = Store(database_url)
+    try:
+        assert store.sessions(patient_id) == []  # her practice is not the patient's own
+    finally:
+        store.close()

@@ -16,7 +16,7 @@ import streamlit.components.v1 as components
 from coach.errors import FaceCoachError
 from coach.live import LiveSnapshot
 from coach.session import HOLD, ExerciseSummary, summarise_exercise
-from coach.words import count
+from coach.words import count, was_were
 from exercises import get_program, load_library
 from ui import camera_link, context
 from ui.live_run import LiveRun, RunSettings, RunSlot, camera_callback, quick_plan, virtual_patient
@@ -144,8 +144,18 @@ def _summary(run: LiveRun) -> None:
             st.write(_exercise_words(e, names))
     for w in result.warnings:
         st.info(w)
+    quick = sum("too_fast" in r.flags for r in result.reps if r.completed)
+    if quick:
+        st.info(f"{count(quick, 'movement')} {was_were(quick)} quick. Next time, go slower: slow is what helps.")
     if not result.reps:
         st.info("Nothing was scored this time. Make sure your face is in the picture, then try again.")
+    if run.settings.source == "demo":
+        if run.rep_rates:
+            rate = sorted(run.rep_rates)[len(run.rep_rates) // 2]
+            st.caption(f"The coach measured the virtual patient {rate:.0f} times a second.")
+        st.caption("The virtual patient's practice is not saved in anyone's record.")
+    elif not run.saves:
+        st.caption("This is the demo: your practice is not saved.")
 
 
 CAMERA_KEY = "coach-camera"
@@ -246,14 +256,21 @@ with c2:
 settings = _settings(patient, source, simple_face, mirror, camera_mirrored)
 if settings is None:
     st.stop()
-slot.factory = lambda: LiveRun(records, settings, model)
+# Only a patient's own movements go in their record: not the virtual patient's, and
+# nothing from the demo, so a visit never changes what the next visitor sees.
+keeps = source == "camera" and not patient.is_demo
+slot.factory = lambda: LiveRun(records if keeps else None, settings, model)
 
 video_col, panel_col = st.columns([3, 2], gap="large")
 if source == "camera":
     with video_col:
         st.caption(
             "Press **START** and allow the camera. Sit at arm's length, face the camera, in good light. "
-            "Your video stays on this computer and is never saved."
+            + (
+                "This is the demo: nothing is saved."
+                if patient.is_demo
+                else "Your video is measured as it comes and never saved: we keep only the numbers."
+            )
         )
         try:
             ctx = _camera(camera_callback(slot))

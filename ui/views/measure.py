@@ -6,18 +6,20 @@ deleted straight after; only the numbers are shown.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
-from coach.analysis import Analyzer
+from coach.analysis import Analyzer, as_session
 from coach.errors import FaceCoachError, VideoError
 from coach.live import frame_brightness
 from coach.measures.peak import how_sure
 from coach.phantom import PhantomRenderer, Schedule, smile_phantom
 from coach.results import AnalysisResult
+from coach.store.auth import Forbidden
 from coach.tracking import FaceTracker
 from coach.video import CONTAINER_SUFFIX, HEAD_BYTES, VideoReader, check_upload, display_name
 from exercises import get_exercise
@@ -27,6 +29,7 @@ from ui.overlay import TOO_DARK
 
 MAX_UPLOAD_MB = 200
 # What the file picker offers; the content is checked whatever the name says.
+log = logging.getLogger(__name__)
 UPLOAD_TYPES = ["mp4", "mov", "m4v", "avi", "webm", "mkv", "y4m", "ogv"]
 
 
@@ -60,6 +63,7 @@ def run_analysis(
         )
     if best[1] is not None:
         st.image(best[1], caption="The biggest moment of your smile (shown as a mirror).", width=480)
+        st.session_state["biggest_moment"] = best[1]
     return result
 
 
@@ -135,11 +139,22 @@ def demo_tab() -> None:
 
 
 def upload_tab() -> None:
+    patient = context.current_patient()
+    keeps = patient is not None and not patient.is_demo
     st.write(
         "Film yourself facing the camera: rest for a second, then smile gently a few times, "
-        "relaxing in between. Your video is measured on this computer and not kept."
+        "relaxing in between. Your video is measured and then deleted; only the numbers are kept"
+        + (", if you save them." if keeps else ".")
     )
-    affected = st.radio("Which side is affected?", ["Not sure", "Left", "Right"], horizontal=True, key="affected")
+    sides = ["Not sure", "Left", "Right"]
+    on_record = patient.affected_side if patient is not None else None
+    affected = st.radio(
+        "Which side is affected?",
+        sides,
+        index=sides.index(on_record.capitalize()) if on_record else 0,
+        horizontal=True,
+        key="affected",
+    )
     up = st.file_uploader("Your video", type=UPLOAD_TYPES, key="upload")
     if up is None:
         return
@@ -147,13 +162,28 @@ def upload_tab() -> None:
     # is comes from its first bytes, and its size is checked before it is written.
     shown = display_name(up.name)
     st.text(f"Your video: {shown}")
+    side = None if affected == "Not sure" else affected.lower()
+    measured = measure_upload(up, shown, side)
+    if measured is None:
+        return
+    result, fps_guessed, fps = measured
+    if fps_guessed:
+        st.info(f"The video did not say how many frames it has per second; we assumed {fps:g}.")
+    show_result(result)
+    if result.reps and keeps:
+        save_upload(patient, result, up.file_id, side)
+    elif result.reps and patient is not None and patient.is_demo:
+        st.caption("This is the demo: the numbers are shown, not saved.")
+
+
+def measure_upload(up, shown: str, side: str | None) -> tuple[AnalysisResult, bool, float] | None:
+    """The upload measured, once per file, side and left-right answer (a rerun shows the same numbers)."""
     data = up.getbuffer()
     try:
         container = check_upload(bytes(data[:HEAD_BYTES]), max(up.size, len(data)), MAX_UPLOAD_MB * 2**20)
     except VideoError as err:
         st.error(f"{err}.")
-        return
-    side = None if affected == "Not sure" else affected.lower()
+        return None
     # OpenCV reads from a file: it lives in a private temporary folder only
     # while it is measured, and is deleted straight after. Its name is ours.
     with tempfile.TemporaryDirectory(prefix="facecoach-") as tmp:
@@ -174,20 +204,52 @@ def upload_tab() -> None:
                 )
                 if answer is None:
                     st.info("Please check the picture and answer; then your numbers are shown.")
-                    return
+                    return None
                 mirrored = answer == SIDES_SWAPPED
             else:
                 st.info("We could not find your face in the first seconds to check left and right.")
                 mirrored = False
+            key = (up.file_id, side, mirrored)
+            kept = st.session_state.get("measured_upload")
+            if kept is not None and kept[0] == key:
+                if kept[2] is not None:
+                    st.image(kept[2], caption="The biggest moment of your smile (shown as a mirror).", width=480)
+                return kept[1]
+            st.session_state.pop("biggest_moment", None)
             with VideoReader(path, name="This file", mirrored=mirrored) as video:
                 info = video.info
                 result = run_analysis(iter(video), info.frame_count, info.fps, shown, side, mirrored)
         except FaceCoachError as err:
             st.error(f"Sorry, we could not use that video. {err}.")
+            return None
+    measured = (result, info.fps_was_guessed, info.fps)
+    st.session_state["measured_upload"] = (key, measured, st.session_state.pop("biggest_moment", None))
+    return measured
+
+
+def save_upload(patient, result: AnalysisResult, file_id: str, side: str | None) -> None:
+    """Offer to keep the numbers (never the video) in the patient's record, once per video."""
+    saved = st.session_state.setdefault("saved_uploads", {})
+    if file_id in saved:
+        st.success("Saved to your record. You will see it on *My progress*.")
+        return
+    if st.button("Save these numbers to my record", type="primary", key="save_upload"):
+        exercise = get_exercise("smile")
+        session = as_session(result, exercise)
+        records = context.access()
+        try:
+            planned = {exercise.id: {"reps": len(result.reps)}}
+            sid = records.start_session(patient.id, exercise.id, "video", side, planned)
+            records.finish_session(sid, session)
+        except Forbidden as err:
+            context.forbidden(err)
             return
-    if info.fps_was_guessed:
-        st.info(f"The video did not say how many frames it has per second; we assumed {info.fps:g}.")
-    show_result(result)
+        except Exception:  # noqa: BLE001 - the database failed: say so kindly, keep the numbers on screen
+            log.exception("saving a measured video failed")
+            st.warning("We couldn't save this just now. Please try again in a moment.")
+            return
+        saved[file_id] = sid
+        st.rerun()  # the button goes; the page says it is saved
 
 
 st.title("Measure a video")

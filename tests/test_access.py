@@ -125,7 +125,7 @@ def test_practice_is_saved_only_when_it_is_a_patients_own(clinic):
     assert {k: len(store.sessions(pid)) for k, pid in pids.items()} == before
     for source in ("camera", "video"):  # a patient's own movements, live or from a video
         sid = Access(store, w["pat1"]).start_session(pids["p1"], "smile", source)
-        assert store.session(sid).source == source
+        assert store.session(sid).session.source == source
 
 
 def test_lists_show_only_ones_own(clinic):

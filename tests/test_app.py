@@ -63,6 +63,14 @@ def signed_in(username: str, password: str = PASSWORD, timeout: float = 60) -> A
     return at
 
 
+def tab(at: AppTest, label: str) -> AppTest:
+    """Open one of the therapist's tabs (only the open tab is drawn)."""
+    at.session_state["t_tab"] = label
+    at.run()
+    assert not at.exception
+    return at
+
+
 def texts(at: AppTest) -> str:
     return "\n".join(
         [m.value for m in at.markdown]
@@ -203,7 +211,8 @@ def test_therapist_adds_a_patient_tunes_a_program_and_writes_a_safe_note(data_di
     assert "<b>Robin</b>" in names
     # Open the new patient and tune the bite-smile to 7 reps.
     pid = at.session_state["therapist_patient"]
-    at.selectbox(key="t_patient").set_value(pid).run()
+    at.selectbox(key="t_patient").set_value(pid)
+    tab(at, "Program")
     key = f"t_{pid}_masseteric_bite_smile_reps"
     at.number_input(key=key).set_value(7).run()
     at.button(key="t_save_program").click().run()
@@ -216,6 +225,7 @@ def test_therapist_adds_a_patient_tunes_a_program_and_writes_a_safe_note(data_di
     finally:
         store.close()
     # A note with HTML in it is shown as text, never as markup.
+    tab(at, "Details & notes")
     note_area = next(t for t in at.text_area if t.label == "New note")
     note_area.input("<script>alert('x')</script> smile looks better")
     next(b for b in at.button if b.label == "Add note").click().run()
@@ -230,19 +240,51 @@ def test_therapist_drills_into_a_session_and_exports(data_dir):
     overview = at.dataframe[0].value
     assert "Alex Demo (example patient)" in list(overview["Patient"])
     assert "of 28" in overview["Days practised (4 weeks)"][0]
+    assert len(at.get("vega_lite_chart")) == 2  # the Progress tab: symmetry and each side
     # The newest demo session, its reps, and one rep's curves.
+    tab(at, "Sessions")
     assert at.selectbox(key="t_session").value is not None
     assert any(m.label == "Session score" for m in at.metric)
+    assert any(m.value.startswith("Points: movements done") for m in at.markdown)  # not "You did…"
     reps_table = at.dataframe[1].value
     assert len(reps_table) == 15 and set(reps_table["Done"]) == {"yes"}
     at.selectbox(key="t_rep").set_value(at.selectbox(key="t_rep").options[-1]).run()
     assert not at.exception
-    charts = at.get("vega_lite_chart")
-    assert len(charts) >= 3  # progress (2) + the rep's left/right curves
+    assert len(at.get("vega_lite_chart")) >= 1  # the rep's left/right curves
+    tab(at, "Assessment")
     grades = next(d.value for d in at.dataframe if "eFACE-like (measured items)" in d.value.columns)
     assert len(grades) >= 2 and grades["Sunnybrook-like voluntary"].notna().all()  # the grades over time
+    tab(at, "Export")
     buttons = {b.label for b in at.get("download_button")}
     assert buttons == {"Download all repetitions (CSV)", "Download printable report (HTML)"}
+
+
+def test_a_therapist_gives_a_patient_one_login_and_stays_on_that_tab(data_dir):
+    """Issue 14: the login form was under Details & notes, the page jumped back to Progress
+    with no word, and a patient could be given two logins."""
+    ids = accounts(data_dir)  # Kim already has a login: "kim"
+    at = signed_in("lee")
+    tab(at, "Login")
+    assert "Kim signs in as **kim**" in texts(at)
+    assert not any(t.key.startswith("t_login_name_") for t in at.text_input)  # no form for a second login
+    at.text_input(key="new_name").input("Sam")
+    at.button(key="new_add").click().run()
+    assert not at.exception
+    tab(at, "Login")
+    at.text_input(key=f"t_login_name_{at.session_state['therapist_patient']}").input("sam")
+    next(t for t in at.text_input if "first password" in t.label).input(PASSWORD)
+    next(b for b in at.button if b.label == "Create the login").click().run()
+    assert not at.exception
+    assert at.session_state["t_tab"] == "Login"
+    assert any("Sam can now sign in as “sam”" in s.value for s in at.success)
+    assert "Sam signs in as **sam**" in texts(at)
+    assert signed_in("sam").title[0].value == "Today"
+    store = Store(f"sqlite:///{data_dir / 'facecoach.db'}")
+    try:
+        sam = next(p for p in store.patients(ids["therapist"]) if p.name == "Sam")
+        assert store.assignment(sam.id).program_id == "bells_palsy"  # a practice program, not the assessment
+    finally:
+        store.close()
 
 
 def test_measure_a_video_scores_the_virtual_patient(data_dir):
@@ -343,3 +385,14 @@ def test_the_demo_measures_a_video_but_keeps_nothing(data_dir, tmp_path):
     assert any("2 smiles scored" in s.value for s in at.subheader)
     assert "save_upload" not in [b.key for b in at.button]
     assert "the numbers are shown, not saved" in texts(at)
+
+
+def test_the_access_log_names_the_patient_and_says_what_was_done(data_dir):
+    """Issue 14: the administrator read a patient as a number and actions as codes."""
+    ids = accounts(data_dir)
+    signed_in("lee")  # the therapist's list opens Kim's record
+    at = signed_in("admin")
+    log = next(d.value for d in at.dataframe if "Patient" in d.value.columns)
+    kim = log[log["Patient"] == f"Kim ({ids['patient']})"]
+    assert len(kim) and "read the progress" in set(kim["What"]), log  # the Progress tab, open first
+    assert set(kim["Who"]) == {"lee"}

@@ -19,6 +19,7 @@ from sqlalchemy import delete, func, select
 from coach.errors import FaceCoachError
 from coach.store import models as m
 from coach.store.repo import Store, utcnow
+from coach.words import count
 
 ROLES = ("admin", "therapist", "patient")
 DEMO_ROLE = "demo"
@@ -150,6 +151,8 @@ class Accounts:
         elif by.role == "therapist" and role == "patient":
             if patient_id is None or self.store.patient(patient_id).therapist_id != by.therapist_id:
                 raise Forbidden("You can only create logins for your own patients")
+            if self.patient_login(by, patient_id) is not None:
+                raise ValueError("this patient already has a login")
             therapist_id = None
         else:
             raise Forbidden(f"A {by.role} cannot create a {role} account")
@@ -173,6 +176,15 @@ class Accounts:
             db.add(u)
             db.flush()
             return u.id
+
+    def patient_login(self, by: Principal, patient_id: int) -> str | None:
+        """The user name a patient signs in with, or None; for the patient's own therapist."""
+        if by.role != "therapist" or self.store.patient(patient_id).therapist_id != by.therapist_id:
+            raise Forbidden("You can only see logins of your own patients")
+        with self._db() as db:
+            return db.scalars(
+                select(m.User.username).where(m.User.patient_id == patient_id, m.User.role == "patient")
+            ).first()
 
     def users(self, by: Principal) -> list[tuple[int, str, str, int | None, int | None]]:
         """(id, user name, role, therapist id, patient id) of every account; admins only."""
@@ -231,7 +243,7 @@ class Accounts:
                 who = Principal(user.id, user.username, user.role, user.therapist_id, user.patient_id, now, now)
         if locked_for is not None:
             minutes = max(1, round(locked_for.total_seconds() / 60))
-            raise AuthError(f"Too many attempts. Please wait {minutes} minute(s) and try again")
+            raise AuthError(f"Too many attempts. Please wait {count(minutes, 'minute')} and try again")
         if not ok:
             raise AuthError("That user name and password do not match")
         return who

@@ -178,6 +178,7 @@ class AccessEntry:
     action: str
     patient_id: int | None
     detail: str
+    patient_name: str | None = None  # None when the entry names no patient, or the patient was deleted
 
 
 # -- the store ---------------------------------------------------------------------
@@ -804,11 +805,19 @@ class Store:
 
     def access_log(self, limit: int = 500, patient_id: int | None = None) -> list[AccessEntry]:
         """The newest entries of the access log."""
-        q = select(m.AccessLog).order_by(m.AccessLog.at.desc(), m.AccessLog.id.desc()).limit(limit)
+        q = (
+            select(m.AccessLog, m.Patient.name)
+            .outerjoin(m.Patient, m.Patient.id == m.AccessLog.patient_id)
+            .order_by(m.AccessLog.at.desc(), m.AccessLog.id.desc())
+            .limit(limit)
+        )
         if patient_id is not None:
             q = q.where(m.AccessLog.patient_id == patient_id)
         with self._sessions() as db:
-            return [AccessEntry(a.at, a.username, a.role, a.action, a.patient_id, a.detail) for a in db.scalars(q)]
+            return [
+                AccessEntry(a.at, a.username, a.role, a.action, a.patient_id, a.detail, name)
+                for a, name in db.execute(q)
+            ]
 
     def demo_patient(self) -> PatientInfo | None:
         with self._sessions() as db:

@@ -7,6 +7,43 @@ import streamlit as st
 from coach.store.auth import Forbidden, check_password_rules, normal_username
 from ui import context
 
+ACTION_WORDS = {
+    "view": "opened the record",
+    "view_program": "read the program",
+    "view_progress": "read the progress",
+    "view_sessions": "listed the sessions",
+    "view_notes": "read the notes",
+    "list_patients": "listed their patients",
+    "practise": "practised",
+    "export": "downloaded the repetitions",
+    "report": "downloaded the report",
+    "delete_all": "deleted all the data",
+    "add_patient": "added the patient",
+    "add_note": "added a note",
+    "add_therapist": "added a therapist",
+}
+
+
+def _patient(e) -> str:
+    """Who the entry is about: the name, with the record's number to tell namesakes apart."""
+    if e.patient_id is None:
+        return "–"
+    if e.patient_name is None:
+        return f"deleted record {e.patient_id}"
+    return f"{e.patient_name} ({e.patient_id})"
+
+
+def _action(action: str) -> str:
+    """What was done, in words (the stored code after a colon says which session, program…)."""
+    refused = action.startswith("refused:")
+    code = action.removeprefix("refused:")
+    head, _, rest = code.partition(":")
+    words = ACTION_WORDS.get(head, head.replace("_", " "))
+    if rest:
+        words += f" ({rest.replace('_', ' ')})"
+    return ("REFUSED: " + words) if refused else words
+
+
 st.title("Accounts")
 records = context.access()
 if records.who.role != "admin":
@@ -44,8 +81,8 @@ st.dataframe(
             "When": context.when(e.at),
             "Who": e.username,
             "Role": e.role,
-            "What": e.action,
-            "Patient": e.patient_id,
+            "What": _action(e.action),
+            "Patient": _patient(e),
         }
         for e in records.access_log(500)
     ],

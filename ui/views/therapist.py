@@ -73,7 +73,9 @@ def add_patient_form(s: Access) -> None:
             )
             surgery_date = st.date_input("Date of surgery", value=None)
             programs = load_programs()
-            program = st.selectbox("Program", list(programs), format_func=lambda p: programs[p].name, key="new_program")
+            # A practice program first; the assessment is a session now and then, not the default.
+            order = sorted(programs, key=lambda p: (p == "assessment", programs[p].name))
+            program = st.selectbox("Program", order, format_func=lambda p: programs[p].name, key="new_program")
             if st.form_submit_button("Add patient", type="primary", key="new_add"):
                 if not name.strip():
                     st.error("Please give the patient's name.")
@@ -85,6 +87,7 @@ def add_patient_form(s: Access) -> None:
                     context.forbidden(err)
                     return
                 st.session_state["therapist_patient"] = pid
+                st.session_state["t_patient"] = pid  # the new patient is the one opened
                 st.session_state["t_flash"] = f"{name.strip()} was added with the program “{programs[program].name}”."
                 st.rerun()
 
@@ -117,6 +120,7 @@ def sessions_tab(s: Access, p: PatientInfo) -> None:
     names = context.names()
     labels = {
         x.id: f"{context.when(x.started_at)} · {names.get(x.program_id, x.program_id)} · "
+        + _source(x.source, p)
         + ("not finished" if x.status == "in_progress" else x.status)
         + ("" if x.score is None else f" · score {x.score}")
         for x in sessions
@@ -127,8 +131,10 @@ def sessions_tab(s: Access, p: PatientInfo) -> None:
         st.warning("This session was not finished (the app was closed or stopped). The repetitions saved are shown.")
     if d.session.score is not None:
         st.metric("Session score", f"{d.session.score} / 100")
-        for line in d.session.score_explained:
-            st.write("• " + line)
+        if d.session.score_parts:
+            st.write(_score_parts(d.session.score_parts))
+    elif d.session.source == "video":
+        st.caption("Measured from a video the patient filmed: it has no session score.")
     if not d.reps:
         st.info("No repetitions were saved in this session.")
         return
@@ -173,6 +179,26 @@ def sessions_tab(s: Access, p: PatientInfo) -> None:
             if np.isfinite(series.eye_left).any():
                 st.caption("Eye narrowing (%) — synkinesis shows as the affected eye closing during the movement")
                 st.altair_chart(charts.rep_curves(series.t_s, series.eye_left, series.eye_right, "%"), width="stretch")
+
+
+SOURCE_WORDS = {"camera": "", "video": "from a video · ", "demo": "virtual patient · "}
+PART_WORDS = {
+    "completion": ("movements done", 30),
+    "symmetry": ("sides alike", 40),
+    "control": ("started together", 15),
+    "still": ("rest of the face still", 15),
+}
+
+
+def _source(source: str, p: PatientInfo) -> str:
+    """How a session was recorded, as its label says it (an example patient's history is all made up)."""
+    return "" if p.is_demo else SOURCE_WORDS.get(source, f"{source} · ")
+
+
+def _score_parts(parts: dict[str, float]) -> str:
+    """The session score's points, for the therapist (the patient reads them as "You did…")."""
+    said = [f"{PART_WORDS[k][0]} {v:.0f} of {PART_WORDS[k][1]}" for k, v in parts.items() if k in PART_WORDS]
+    return "Points: " + " · ".join(said) + "."
 
 
 def _synk(r) -> str:
@@ -282,18 +308,36 @@ def details_tab(s: Access, p: PatientInfo) -> None:
     for n in s.notes(p.id):
         st.caption(f"{context.when(n.created_at)} · {n.therapist_name or 'unknown'}")
         st.text(n.text)
-    if s.who.role == "therapist":
-        st.subheader("The patient's own login")
-        with st.form(f"login_{p.id}", clear_on_submit=True):
-            st.caption("So they can practise at home and see their own progress (and nobody else's).")
-            username = st.text_input("User name for the patient", key=f"t_login_name_{p.id}")
-            password = st.text_input("A first password (at least 10 characters)", type="password")
-            if st.form_submit_button("Create the login"):
-                try:
-                    context.accounts().create_user(s.who, username, password, "patient", patient_id=p.id)
-                    st.success(f"{p.name} can now sign in as “{username.strip().lower()}”.")
-                except (ValueError, Forbidden) as err:
-                    st.error(f"{str(err)[:1].upper()}{str(err)[1:]}.")
+
+
+def login_tab(s: Access, p: PatientInfo) -> None:
+    """The patient's own login: one per patient, made by their therapist."""
+    st.caption("So they can practise at home and see their own progress (and nobody else's).")
+    if s.who.role != "therapist":
+        st.info("This is the demo: a therapist gives each patient a login here.")
+        return
+    accounts = context.accounts()
+    flash = st.session_state.pop(f"t_login_flash_{p.id}", None)
+    if flash:
+        st.success(flash)
+    existing = accounts.patient_login(s.who, p.id)
+    if existing is not None:
+        st.write(f"{p.name} signs in as **{existing}**.")
+        return
+    with st.form(f"login_{p.id}", clear_on_submit=True):
+        username = st.text_input("User name for the patient", key=f"t_login_name_{p.id}")
+        password = st.text_input("A first password (at least 10 characters)", type="password")
+        if st.form_submit_button("Create the login", type="primary"):
+            try:
+                accounts.create_user(s.who, username, password, "patient", patient_id=p.id)
+            except (ValueError, Forbidden) as err:
+                st.error(f"{str(err)[:1].upper()}{str(err)[1:]}.")
+                return
+            st.session_state[f"t_login_flash_{p.id}"] = (
+                f"{p.name} can now sign in as “{username.strip().lower()}”. "
+                "Give them the user name and the password yourself, not by e-mail."
+            )
+            st.rerun()
 
 
 def export_tab(s: Access, p: PatientInfo) -> None:
@@ -328,9 +372,18 @@ bits = [patient.condition or "condition not set", f"affected side: {_side(patien
 if patient.surgery:
     bits.append(patient.surgery + (f" ({patient.surgery_date:%d %b %Y})" if patient.surgery_date else ""))
 st.caption(" · ".join(bits) + (" · example patient" if patient.is_demo else ""))
-tabs = st.tabs(["Progress", "Sessions", "Assessment", "Program", "Details & notes", "Export"])
-for tab, fn in zip(
-    tabs, (progress_tab, sessions_tab, assessment_tab, program_tab, details_tab, export_tab), strict=True
-):
-    with tab:
-        fn(store, patient)
+TABS = {
+    "Progress": progress_tab,
+    "Sessions": sessions_tab,
+    "Assessment": assessment_tab,
+    "Program": program_tab,
+    "Details & notes": details_tab,
+    "Login": login_tab,
+    "Export": export_tab,
+}
+# The tab chosen stays chosen when a form in it is sent (before, the page went back to
+# Progress); only the open tab is drawn (its records read, its files made).
+for tab, fn in zip(st.tabs(list(TABS), key="t_tab", on_change="rerun"), TABS.values(), strict=True):
+    if tab.open:
+        with tab:
+            fn(store, patient)

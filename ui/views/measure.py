@@ -23,7 +23,7 @@ from coach.store.auth import Forbidden
 from coach.tracking import FaceTracker
 from coach.video import CONTAINER_SUFFIX, HEAD_BYTES, VideoReader, check_upload, display_name
 from exercises import get_exercise
-from ui import context
+from ui import charts, context
 from ui.annotate import annotate, label_sides
 from ui.overlay import TOO_DARK
 
@@ -111,9 +111,11 @@ def show_result(result: AnalysisResult) -> None:
         for r in result.reps
     ]
     st.dataframe(rows, hide_index=True)
-    st.bar_chart(
-        {"Left (mm)": [r["Left (mm)"] for r in rows], "Right (mm)": [r["Right (mm)"] for r in rows]},
-        stack=False,
+    st.altair_chart(
+        charts.rep_bars(
+            [r["Smile"] for r in rows], [r["Left (mm)"] for r in rows], [r["Right (mm)"] for r in rows], "mm"
+        ),
+        width="stretch",
     )
     for w in result.warnings:
         st.info(w)

@@ -178,7 +178,8 @@ def sessions_tab(s: Access, p: PatientInfo) -> None:
             st.altair_chart(charts.rep_curves(series.t_s, series.left, series.right, series.unit), width="stretch")
             if np.isfinite(series.eye_left).any():
                 st.caption("Eye narrowing (%) — synkinesis shows as the affected eye closing during the movement")
-                st.altair_chart(charts.rep_curves(series.t_s, series.eye_left, series.eye_right, "%"), width="stretch")
+                eyes = charts.rep_curves(series.t_s, series.eye_left, series.eye_right, "%", title="Eye narrowing (%)")
+                st.altair_chart(eyes, width="stretch")
 
 
 SOURCE_WORDS = {"camera": "", "video": "from a video · ", "demo": "virtual patient · "}

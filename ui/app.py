@@ -22,27 +22,55 @@ from ui import context  # noqa: E402
 ROLE_WORDS = {"patient": "patient", "therapist": "therapist", "admin": "administrator"}
 
 
-def pages_for(role: str | None) -> dict[str, list]:
+# Every page's address, whoever has it: a reload or a bookmark of one (e.g. /coach) must
+# never meet Streamlit's "Page not found". A page's address is its file's name.
+ADDRESSES = ("today", "coach", "progress", "measure", "my_data", "therapist", "admin")
+SIGN_IN = ("signin", "Sign in", "🔑")
+PRACTISE = [
+    ("today", "Today", "🏠"),
+    ("coach", "Coach", "🎥"),
+    ("progress", "My progress", "📈"),
+    ("measure", "Measure a video", "📼"),
+]
+MY_DATA = ("my_data", "My data", "🗂️")
+PATIENTS = ("therapist", "Patients", "🩺")
+MEASURE = ("measure", "Measure a video", "📼")
+ACCOUNTS = ("admin", "Accounts", "🛡️")
+
+
+def menu_for(role: str | None) -> dict[str, list[tuple[str, str, str]]]:
+    """(address, title, icon) of the pages a role sees, by menu section; the first is the role's home."""
     if role is None:
-        return {"": [st.Page("views/signin.py", title="Sign in", icon="🔑", default=True)]}
-    practise = [
-        st.Page("views/today.py", title="Today", icon="🏠", default=True),
-        st.Page("views/coach.py", title="Coach", icon="🎥"),
-        st.Page("views/progress.py", title="My progress", icon="📈"),
-        st.Page("views/measure.py", title="Measure a video", icon="📼"),
-    ]
+        return {"": [SIGN_IN]}
     if role == "patient":
-        return {"Practise": practise, "Me": [st.Page("views/my_data.py", title="My data", icon="🗂️")]}
+        return {"Practise": PRACTISE, "Me": [MY_DATA]}
     if role == "demo":
-        return {"Practise": practise, "Therapist": [st.Page("views/therapist.py", title="Patients", icon="🩺")]}
+        return {"Practise": PRACTISE, "Therapist": [PATIENTS]}
     if role == "therapist":
-        return {
-            "Therapist": [
-                st.Page("views/therapist.py", title="Patients", icon="🩺", default=True),
-                st.Page("views/measure.py", title="Measure a video", icon="📼"),
-            ]
-        }
-    return {"Administration": [st.Page("views/admin.py", title="Accounts", icon="🛡️", default=True)]}
+        return {"Therapist": [PATIENTS, MEASURE]}
+    return {"Administration": [ACCOUNTS]}
+
+
+def pages_for(role: str | None) -> dict[str, list]:
+    """The pages a role sees, plus a hidden page at every other address.
+
+    Signed out, every address shows the sign-in, and after signing in the page asked
+    for opens (Streamlit knows a page by its address); signed in, an address the role
+    has no page for shows the role's home page.
+    """
+    menu = menu_for(role)
+    home = next(iter(menu.values()))[0]
+    pages = {
+        section: [st.Page(f"views/{a}.py", title=t, icon=i, url_path=a, default=(a, t, i) == home) for a, t, i in items]
+        for section, items in menu.items()
+    }
+    taken = {a for items in menu.values() for a, _, _ in items}
+    hidden = [
+        st.Page(f"views/{home[0]}.py", title=home[1], icon=home[2], url_path=a, visibility="hidden")
+        for a in ADDRESSES
+        if a not in taken
+    ]
+    return {**pages, "": [*pages.get("", []), *hidden]}
 
 
 def sidebar(who) -> None:

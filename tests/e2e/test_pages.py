@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from coach.phantom import write_video
-from tests.e2e.conftest import SCREENSHOTS, enter_demo, open_page, wait_for_text
+from tests.e2e.conftest import (
+    PATIENT_PASSWORD,
+    SCREENSHOTS,
+    enter_demo,
+    open_page,
+    patient_account,
+    sign_in,
+    wait_for_text,
+)
 from ui.live_run import quick_plan, virtual_patient
 
 PAGES = [
@@ -46,3 +54,38 @@ def test_every_page_renders_in_a_browser(any_camera, streamlit_app, fake_camera_
     page.get_by_text("Left and right movement during the repetition").scroll_into_view_if_needed()
     page.wait_for_timeout(1500)
     page.screenshot(path=str(SCREENSHOTS / "page_therapist_session.png"))
+
+
+def test_a_reloaded_or_bookmarked_page_asks_to_sign_in_then_opens(
+    tmp_path, any_camera, streamlit_app, fake_camera_browser
+):
+    """Issue 14: reloading /coach showed "Page not found" and the first page.
+
+    A reload starts a new browser session, so the person signs in again (the sign-in lives
+    in the tab's session, never in the address); then the page they asked for opens.
+    """
+    database_url = f"sqlite:///{tmp_path / 'reload.db'}"
+    base_url = streamlit_app(database_url)
+    _, username = patient_account(database_url)
+    page = fake_camera_browser(any_camera)
+    sign_in(page, base_url, username)
+    open_page(page, "My progress")
+    wait_for_text(page, "Days in a row", timeout_s=60)
+    assert page.url.rstrip("/").endswith("/progress")
+    page.reload()
+    wait_for_text(page, "Sign in", timeout_s=60)
+    page.wait_for_timeout(1500)
+    assert not page.get_by_text("Page not found").count()
+    page.get_by_label("User name").fill(username)
+    page.get_by_label("Password", exact=True).fill(PATIENT_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    wait_for_text(page, "Days in a row", timeout_s=60)  # My progress, the page reloaded
+    assert page.get_by_role("heading", name="My progress").count()
+    # A page the patient has no access to: their first page, no error.
+    page.goto(base_url.rstrip("/") + "/admin")
+    wait_for_text(page, "Sign in", timeout_s=60)
+    sign_in(page, base_url.rstrip("/") + "/admin", username)
+    page.wait_for_timeout(1500)
+    assert not page.get_by_text("Page not found").count()
+    assert page.get_by_role("heading", name="Today").count()
+    assert not page.get_by_role("heading", name="Accounts").count()

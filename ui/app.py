@@ -16,6 +16,7 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import streamlit as st  # noqa: E402
+import streamlit.components.v1 as components  # noqa: E402
 
 from ui import context  # noqa: E402
 
@@ -73,6 +74,28 @@ def pages_for(role: str | None) -> dict[str, list]:
     return {**pages, "": [*pages.get("", []), *hidden]}
 
 
+# On a phone the menu covers the page, and Streamlit leaves it open after a page is chosen
+# from it (issue 14). This closes it then, on screens narrower than Streamlit's phone
+# breakpoint. The listener is made in the page's own realm (it outlives this frame) and
+# installed once per page load.
+CLOSE_MENU_ON_PHONE_HTML = """<script>
+(function () {
+  const top = window.parent;
+  if (top.facecoachMenuCloser) return;
+  top.facecoachMenuCloser = new top.Function(`
+    document.addEventListener("click", (event) => {
+      if (window.innerWidth >= 768 || !event.target.closest('[data-testid="stSidebarNavLink"]')) return;
+      setTimeout(() => {
+        const close = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
+        if (close) close.click();
+      }, 50);
+    }, true);
+    return true;
+  `)();
+})();
+</script>"""
+
+
 def sidebar(who) -> None:
     st.sidebar.caption("FaceCoach supports therapy; it does not diagnose. Its grades are estimates.")
     if who is None:
@@ -94,6 +117,8 @@ def main() -> None:
     who = context.principal()
     nav = st.navigation(pages_for(None if who is None else who.role))
     sidebar(who)
+    if who is not None:
+        components.html(CLOSE_MENU_ON_PHONE_HTML, height=0)
     nav.run()
 
 

@@ -229,14 +229,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
 # --- Chromium with a fake camera ----------------------------------------------------------------
 
 
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}  # a phone, portrait
+
+
 @contextmanager
-def launch_fake_camera(y4m_path: str | Path, screenshot: Path | None = None) -> Iterator[Page]:
+def launch_fake_camera(y4m_path: str | Path, screenshot: Path | None = None, phone: bool = False) -> Iterator[Page]:
     """Headless Chromium whose camera plays ``y4m_path`` (looping); yields a new page.
 
     Args:
         y4m_path: an I420 YUV4MPEG2 file (``coach.phantom.write_video(spec, "x.y4m")``);
             other containers silently give no camera, so anything else is refused.
         screenshot: where to save a full-page screenshot when leaving (also after a failure).
+        phone: a phone's screen (390×844, touch) instead of a laptop's (1280×900).
     """
     from playwright.sync_api import sync_playwright
 
@@ -250,7 +254,7 @@ def launch_fake_camera(y4m_path: str | Path, screenshot: Path | None = None) -> 
             args=[*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={y4m}"],
         )
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page = browser.new_page(**PHONE) if phone else browser.new_page(viewport={"width": 1280, "height": 900})
             page.set_default_timeout(30_000)
             try:
                 yield page
@@ -279,8 +283,8 @@ def fake_camera_browser(
     with ExitStack() as stack:
         shot = SCREENSHOTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', request.node.name)}.png"
 
-        def launch(y4m_path: str | Path) -> Page:
-            return stack.enter_context(launch_fake_camera(y4m_path, screenshot=shot))
+        def launch(y4m_path: str | Path, phone: bool = False) -> Page:
+            return stack.enter_context(launch_fake_camera(y4m_path, screenshot=shot, phone=phone))
 
         yield launch
 

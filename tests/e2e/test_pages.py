@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from coach.phantom import write_video
@@ -89,3 +91,41 @@ def test_a_reloaded_or_bookmarked_page_asks_to_sign_in_then_opens(
     assert not page.get_by_text("Page not found").count()
     assert page.get_by_role("heading", name="Today").count()
     assert not page.get_by_role("heading", name="Accounts").count()
+
+
+def test_on_a_phone_the_menu_closes_and_the_picture_and_cue_fit_the_screen(
+    any_camera, streamlit_app, fake_camera_browser
+):
+    """Issue 14: on a phone the menu stayed open over the page after choosing one, and on
+    Coach the picture and the cue sat below the choices and buttons (scrolling mid-movement)."""
+    base_url = streamlit_app()
+    page = fake_camera_browser(any_camera, phone=True)
+    page.goto(base_url)
+    page.get_by_role("button", name="Try the demo").click()
+    page.get_by_role("heading", name="Today").wait_for(timeout=60_000)
+    page.get_by_test_id("stExpandSidebarButton").click()
+    menu = page.get_by_test_id("stSidebar")
+    page.wait_for_timeout(500)
+    assert menu.get_attribute("data-collapsed") == "false"
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Coach").click()
+    page.get_by_role("heading", name="Coach").wait_for(timeout=60_000)
+    page.wait_for_timeout(1000)
+    assert menu.get_attribute("data-collapsed") == "true"  # closed: the page can be used
+    page.get_by_text("The virtual patient (no camera needed)").click()
+    page.get_by_role("button", name="Start", exact=True).click()
+    picture = page.get_by_role("img").filter(has=page.locator("xpath=self::img")).first
+    picture.wait_for(timeout=30_000)
+    cue = page.get_by_text(re.compile(r"^Gentle smile · \d of 3$")).first
+    cue.wait_for(timeout=30_000)
+    page.wait_for_timeout(1000)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "phone_coach.png"))
+    height = page.viewport_size["height"]
+    top = page.evaluate("() => window.scrollY")
+    assert top == 0
+    for what in (picture, cue):
+        box = what.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= height, (what, box)  # on screen, unscrolled
+    choices = page.get_by_text("What to practise").bounding_box()
+    assert choices["y"] > page.get_by_text(re.compile(r"^Gentle smile · ")).first.bounding_box()["y"]  # below
+    page.get_by_role("button", name="Stop", exact=True).click()

@@ -22,6 +22,14 @@ from ui import camera_link, context
 from ui.live_run import LiveRun, RunSettings, RunSlot, camera_callback, quick_plan, virtual_patient
 
 QUICK_REPS = 3
+PHONE_ORDER_CSS = """<style>
+.facecoach-cue { font-size: 2.1rem; font-weight: 600; line-height: 1.2; }
+@media (max-width: 640px) {
+  [data-testid="stLayoutWrapper"]:has(> .st-key-coach_settings), .st-key-coach_settings { order: 10; }
+  .st-key-coach_settings { margin-top: 1.5rem; }
+  .facecoach-cue { font-size: 1.6rem; }
+}
+</style>"""
 SOURCES = {"camera": "My camera", "demo": "The virtual patient (no camera needed)"}
 
 
@@ -75,8 +83,8 @@ def _status(snap: LiveSnapshot, run: LiveRun) -> None:
         st.info("Getting ready… look at the camera.")
         return
     text = html.escape(cue.text)
-    st.markdown(f"<div style='font-size:2.1rem;font-weight:600;line-height:1.2'>{text}</div>", unsafe_allow_html=True)
     st.caption(f"{cue.exercise_name} · {min(cue.rep, cue.reps)} of {cue.reps}")
+    st.markdown(f"<div class='facecoach-cue'>{text}</div>", unsafe_allow_html=True)
     fb = snap.feedback
     if fb is not None and fb.progress is not None and cue.phase in ("move", HOLD):
         c1, c2 = st.columns(2)
@@ -213,45 +221,49 @@ records = context.access()
 slot = _slot()
 busy = slot.run is not None and not slot.run.finished
 
-c1, c2 = st.columns([3, 2])
-with c1:
-    st.radio(
-        "What to practise",
-        ["quick", "program"],
-        format_func=lambda c: "Today's program" if c == "program" else "One exercise",
-        horizontal=True,
-        key="coach_plan_choice",
-        disabled=busy,
-    )
-    if st.session_state.get("coach_plan_choice", "quick") == "quick":
-        lib = load_library()
-        st.selectbox(
-            "Exercise",
-            list(lib),
-            index=list(lib).index("smile"),
-            format_func=lambda e: f"{lib[e].name} ({QUICK_REPS} times)",
-            key="coach_exercise",
+# On a phone the page is one column: the choices go below the picture and the cue, so
+# that during a movement the patient sees both without scrolling (issue 14).
+st.html(PHONE_ORDER_CSS)
+with st.container(key="coach_settings"):
+    c1, c2 = st.columns([3, 2])
+    with c1:
+        st.radio(
+            "What to practise",
+            ["quick", "program"],
+            format_func=lambda c: "Today's program" if c == "program" else "One exercise",
+            horizontal=True,
+            key="coach_plan_choice",
             disabled=busy,
         )
-    source = st.radio(
-        "Who is doing it",
-        list(SOURCES),
-        format_func=SOURCES.get,
-        horizontal=True,
-        key="coach_source",
-        disabled=busy,
-    )
-with c2:
-    simple_face = st.toggle("Show a simple face instead of my video", key="coach_simple_face")
-    mirror = st.toggle("Show as a mirror", value=True, key="coach_mirror")
-    camera_mirrored = st.toggle(
-        "My camera sends a mirror image",
-        key="coach_camera_mirrored",
-        disabled=busy or source != "camera",
-        help="Turn this on if the coach mixes up your left and right: when you lift your left "
-        "mouth corner, the bar marked L should move.",
-    )
-    st.toggle("Speak the cues", key="coach_speak")
+        if st.session_state.get("coach_plan_choice", "quick") == "quick":
+            lib = load_library()
+            st.selectbox(
+                "Exercise",
+                list(lib),
+                index=list(lib).index("smile"),
+                format_func=lambda e: f"{lib[e].name} ({QUICK_REPS} times)",
+                key="coach_exercise",
+                disabled=busy,
+            )
+        source = st.radio(
+            "Who is doing it",
+            list(SOURCES),
+            format_func=SOURCES.get,
+            horizontal=True,
+            key="coach_source",
+            disabled=busy,
+        )
+    with c2:
+        simple_face = st.toggle("Show a simple face instead of my video", key="coach_simple_face")
+        mirror = st.toggle("Show as a mirror", value=True, key="coach_mirror")
+        camera_mirrored = st.toggle(
+            "My camera sends a mirror image",
+            key="coach_camera_mirrored",
+            disabled=busy or source != "camera",
+            help="Turn this on if the coach mixes up your left and right: when you lift your left "
+            "mouth corner, the bar marked L should move.",
+        )
+        st.toggle("Speak the cues", key="coach_speak")
 
 settings = _settings(patient, source, simple_face, mirror, camera_mirrored)
 if settings is None:
@@ -285,15 +297,16 @@ if source == "camera":
 else:
     playing = slot.run is not None and slot.run.demo_running
     with video_col:
-        b1, b2 = st.columns(2)
-        if b1.button("Start", type="primary", key="demo_start", disabled=playing, width="stretch"):
+        picture = st.container()  # above the buttons, as the camera's picture is above its own
+        buttons = st.container(horizontal=True)  # side by side, on a phone too
+        if buttons.button("Start", type="primary", key="demo_start", disabled=playing, width="stretch"):
             slot.stop()
             run = slot.factory()
             slot.run = run
             spec = virtual_patient(settings.plan, settings.affected_side or "left")
             run.start_demo(spec)
             playing = True
-        if b2.button("Stop", key="demo_stop", disabled=not playing, width="stretch"):
+        if buttons.button("Stop", key="demo_stop", disabled=not playing, width="stretch"):
             slot.stop()
             playing = False
 
@@ -325,7 +338,7 @@ def live_panel() -> None:
 
 
 if source == "demo":
-    with video_col:
+    with picture:
         demo_view()
 with panel_col:
     live_panel()

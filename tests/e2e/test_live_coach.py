@@ -38,6 +38,7 @@ from ui.live_run import quick_plan, virtual_patient
 
 AWAY_FIRST_S = 3.0  # the face appears after 3 s; the coach's baseline starts when it does
 REPS = 3
+MIN_FPS = 25.0  # frames a second the coach measures live, median over the reps (issue 14)
 AFFECTED = "left"  # the patient's affected side
 HEADS = {
     "still": HeadMotion(),
@@ -49,6 +50,12 @@ HEADS = {
 def _largest_gap(series: RepSeries) -> float | None:
     """Seconds between the two most distant consecutive frames of a rep's series."""
     return round(float(max(series.t_s[1:] - series.t_s[:-1])), 3) if len(series) > 1 else None
+
+
+def _rate(series: RepSeries) -> float | None:
+    """Frames a second the coach measured in a rep."""
+    span = float(series.t_s[-1] - series.t_s[0]) if len(series) > 1 else 0.0
+    return round((len(series) - 1) / span, 1) if span > 0 else None
 
 
 @pytest.fixture(scope="module")
@@ -149,9 +156,15 @@ def test_live_page_scores_the_camera_like_analyze_and_saves_every_rep(
         # codec's effect on the measure from frames the server never saw.
         "live_frames": [None if b is None else len(RepSeries.from_bytes(b)) for b in series],
         "live_largest_gap_s": [None if b is None else _largest_gap(RepSeries.from_bytes(b)) for b in series],
+        "live_fps": [None if b is None else _rate(RepSeries.from_bytes(b)) for b in series],
+        "post_script_gc": os.environ.get("STREAMLIT_RUNNER_POST_SCRIPT_GC") or "false (.streamlit/config.toml)",
     }
     with open(REPO / "artifacts" / "e2e_live_vs_analyze.jsonl", "a") as f:
         f.write(json.dumps(record) + "\n")
+    # Issue 14: the camera's 30 frames a second reach the coach while the browser reruns the
+    # page (with Streamlit's collection after each rerun: 22-24 and gaps of 0.2 s).
+    rates = sorted(r for r in record["live_fps"] if r is not None)
+    assert rates and rates[len(rates) // 2] >= MIN_FPS, record["live_fps"]
     assert session.score is not None and session.program_id == "smile"
     assert [r.rep_index for r in detail.reps] == [1, 2, 3]
     assert all(r.completed and r.has_series for r in detail.reps)

@@ -139,6 +139,13 @@ class Cue:
         """Whole seconds left in a hold (3, 2, 1), else None."""
         return math.ceil(self.seconds_left) if self.phase == HOLD and self.seconds_left > 0 else None
 
+    @property
+    def words(self) -> str:
+        """The cue without its countdown ("Hold…" for "Hold… 2"): the number is shown once, on the
+        picture, so that two displays refreshed at different moments never disagree."""
+        head, _, tail = self.text.rpartition(" ")
+        return head if self.countdown is not None and head and tail == str(self.countdown) else self.text
+
 
 @dataclass(frozen=True)
 class LiveFeedback:

@@ -180,3 +180,14 @@ def test_a_camera_faster_than_the_coach_is_skipped_not_queued_and_the_timing_sta
     assert check["reps"] == check["reps_all_frames"] == 1, check
     assert check["largest_time_shift_s"] <= 0.3, check
     assert check["largest_symmetry_change_pts"] <= 10, check
+
+
+def test_the_hold_countdown_is_shown_once_so_two_displays_never_disagree():
+    """Issue 14: the panel beside the picture read one less than the countdown on it (each
+    refreshed at its own moment); the panel now shows the words, the picture the number."""
+    from coach.session import HOLD, Cue
+
+    hold = Cue(10.0, 0, "smile", "Gentle smile", 1, 3, HOLD, "Hold… 2", 1.4)
+    assert (hold.countdown, hold.words) == (2, "Hold…")
+    move = Cue(10.0, 0, "smile", "Gentle smile", 1, 3, "move", "Smile gently", 0.0)
+    assert (move.countdown, move.words) == (None, "Smile gently")

@@ -29,7 +29,7 @@ from coach.face_frame import eye_centers_px, face_frame
 from coach.live import LiveSnapshot, frame_brightness
 from coach.measurer import NO_FACE
 from coach.observation import FaceObservation
-from coach.session import DONE, HOLD, Cue, LiveFeedback, SessionUpdate
+from coach.session import DONE, Cue, LiveFeedback, SessionUpdate
 from ui.annotate import LEFT_COLOUR, RIGHT_COLOUR
 
 SIDE_COLOUR = {"left": LEFT_COLOUR, "right": RIGHT_COLOUR}  # RGB
@@ -349,13 +349,7 @@ def _cue_text(view: _View) -> str:
     cue = view.cue
     if cue is None:
         return "Getting ready..." if not view.done else "All done. Well done!"
-    text = cue.text
-    if cue.phase == HOLD and cue.countdown is not None:
-        # The countdown is drawn big on its own.
-        head, _, tail = text.rpartition(" ")
-        if head and tail == str(cue.countdown):
-            text = head
-    return ascii_text(text).strip().rstrip(".")
+    return ascii_text(cue.words).strip().rstrip(".")  # the countdown is drawn big on its own
 
 
 def _draw_cue(img: np.ndarray, view: _View, s: float) -> int:

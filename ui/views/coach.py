@@ -82,7 +82,7 @@ def _status(snap: LiveSnapshot, run: LiveRun) -> None:
     if cue is None:
         st.info("Getting ready… look at the camera.")
         return
-    text = html.escape(cue.text)
+    text = html.escape(cue.words)  # the hold's countdown is on the picture only (one clock, never two)
     st.caption(f"{cue.exercise_name} · {min(cue.rep, cue.reps)} of {cue.reps}")
     st.markdown(f"<div class='facecoach-cue'>{text}</div>", unsafe_allow_html=True)
     fb = snap.feedback

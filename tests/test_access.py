@@ -117,8 +117,14 @@ def test_practice_is_saved_only_when_it_is_a_patients_own(clinic):
     """Issue 14: the demo visitor's practice, and the virtual patient's, never land in a record."""
     store, _, w, pids = clinic
     before = {k: len(store.sessions(pid)) for k, pid in pids.items()}
+    demo = Access(store, w["demo"])
     with pytest.raises(Forbidden, match="demo"):
-        Access(store, w["demo"]).start_session(pids["demo"], "smile", "camera")
+        demo.start_session(pids["demo"], "smile", "camera")
+    shared = store.sessions(pids["demo"])[0].id  # the demo's made-up history
+    with pytest.raises(Forbidden, match="demo"):
+        demo.add_rep(shared, None)
+    with pytest.raises(Forbidden, match="demo"):
+        demo.finish_session(shared, None)
     for source in ("demo", "virtual"):
         with pytest.raises(Forbidden):
             Access(store, w["pat1"]).start_session(pids["p1"], "smile", source)
@@ -266,3 +272,20 @@ def test_only_one_first_admin_and_roles_create_only_what_they_may(clinic):
         acc.create_user(w["admin"], "shorty", "short", "admin")
     with pytest.raises(ValueError, match="taken"):
         acc.create_user(w["admin"], "ONE", PASSWORD, "admin")
+
+
+def test_the_access_log_never_names_a_later_patient_who_got_a_deleted_patients_number(tmp_path):
+    """SQLite gives a new patient the number of the newest deleted one; the log must not then
+    put the new patient's name on the deleted patient's entries."""
+    store = Store(f"sqlite:///{tmp_path / 'reuse.db'}")
+    try:
+        ann = store.add_patient("Ann")
+        store.log_access(None, "one", "therapist", "view", ann)
+        store.delete_patient(ann)
+        bob = store.add_patient("Bob")
+        store.log_access(None, "one", "therapist", "view", bob)
+        newest, oldest = store.access_log()
+        assert (newest.patient_id, newest.patient_name) == (bob, "Bob")
+        assert (oldest.patient_id, oldest.patient_name) == (ann, None)  # "deleted record", not Bob
+    finally:
+        store.close()

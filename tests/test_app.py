@@ -267,6 +267,13 @@ def test_a_therapist_gives_a_patient_one_login_and_stays_on_that_tab(data_dir):
     tab(at, "Login")
     assert "Kim signs in as **kim**" in texts(at)
     assert not any(t.key.startswith("t_login_name_") for t in at.text_input)  # no form for a second login
+    # Kim forgot her password: her therapist sets a new one (one login, a new password).
+    next(t for t in at.text_input if t.label.startswith("A new password")).input("a new long password 2")
+    next(b for b in at.button if b.label == "Set the new password").click().run()
+    assert not at.exception
+    assert at.session_state["t_tab"] == "Login"
+    assert any("Kim's new password is set" in s.value for s in at.success)
+    assert signed_in("kim", "a new long password 2").title[0].value == "Today"
     at.text_input(key="new_name").input("Sam")
     at.button(key="new_add").click().run()
     assert not at.exception

@@ -212,3 +212,28 @@ def test_demo_clinic_is_seeded_once_with_engine_scored_history(store):
     graded = [s for s in sessions if s.grades]
     assert graded and all(s.program_id == "assessment" for s in graded)
     assert graded[-1].grades["sunnybrook_like"]["voluntary_score"] is not None
+
+
+def test_practice_that_is_nobodys_own_is_forgotten(tmp_path):
+    """Issue 14: before, the virtual patient's practice was saved in real patients' records and
+    demo visitors' practice in the shared demo record; the app removes both when it starts."""
+    from coach.session import SessionPlan
+    from exercises import get_exercise
+
+    store = Store(f"sqlite:///{tmp_path / 'old.db'}")
+    try:
+        plan = SessionPlan("smile", "Smile", (get_exercise("smile"),))
+        seed_demo(store, plan, "smile", 5)
+        demo = store.demo_patient().id
+        made_up = {s.id for s in store.sessions(demo)}
+        kim = store.add_patient("Kim", "right")
+        own = store.start_session(kim, "smile", "camera")
+        video = store.start_session(kim, "smile", "video")
+        store.start_session(kim, "smile", "demo")  # the virtual patient, in Kim's record
+        store.start_session(demo, "smile", "camera")  # a demo visitor's camera practice
+        assert store.forget_practice_outside_records() == 2
+        assert {s.id for s in store.sessions(kim)} == {own, video}
+        assert {s.id for s in store.sessions(demo)} == made_up
+        assert store.forget_practice_outside_records() == 0
+    finally:
+        store.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 import streamlit as st
@@ -15,6 +16,7 @@ from coach.store.demo import seed_demo
 from coach.store.repo import PatientInfo
 from exercises import get_program, load_library, load_programs
 
+log = logging.getLogger(__name__)
 DEMO_PROGRAM = "bells_palsy"
 SIDE_WORDS = {None: "not set", "left": "left", "right": "right"}
 
@@ -23,6 +25,9 @@ SIDE_WORDS = {None: "not set", "left": "left", "right": "right"}
 def _open_store(url: str) -> Store:
     store = Store(url)
     seed_demo(store, get_program(DEMO_PROGRAM).plan(), DEMO_PROGRAM, assessment=get_program("assessment").plan())
+    gone = store.forget_practice_outside_records()
+    if gone:
+        log.info("deleted %d sessions that were nobody's own practice (virtual patient or demo visitors)", gone)
     return store
 
 

@@ -212,10 +212,14 @@ class Access:
             raise Forbidden(NOT_YOURS)
 
     def add_rep(self, session_id: int, rep: RepScore, series: Any | None = None) -> int:
+        if self.who.is_demo:
+            raise Forbidden(DEMO_NOT_SAVED)
         self._own_session(session_id)
         return self.store.add_rep(session_id, rep, series)
 
     def finish_session(self, session_id: int, result: SessionResult | None, stopped: bool = False) -> None:
+        if self.who.is_demo:
+            raise Forbidden(DEMO_NOT_SAVED)
         self._own_session(session_id)
         self.store.finish_session(session_id, result, stopped)
 

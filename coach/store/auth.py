@@ -186,6 +186,22 @@ class Accounts:
                 select(m.User.username).where(m.User.patient_id == patient_id, m.User.role == "patient")
             ).first()
 
+    def set_patient_password(self, by: Principal, patient_id: int, password: str) -> str:
+        """A new password for a patient's login (one they forgot), set by their therapist; logged.
+
+        Returns the login's user name. Any lock-out from wrong guesses is lifted.
+        """
+        username = self.patient_login(by, patient_id)
+        if username is None:
+            raise ValueError("this patient has no login yet")
+        check_password_rules(password)
+        with self._db.begin() as db:
+            user = db.scalars(select(m.User).where(m.User.username == username)).one()
+            user.password_hash = self.hasher.hash(password)
+            db.execute(delete(m.LoginFailure).where(m.LoginFailure.username == username))
+        self.store.log_access(by.user_id, by.username, by.role, "set_password", patient_id)
+        return username
+
     def users(self, by: Principal) -> list[tuple[int, str, str, int | None, int | None]]:
         """(id, user name, role, therapist id, patient id) of every account; admins only."""
         if by.role != "admin":

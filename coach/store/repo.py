@@ -787,6 +787,29 @@ class Store:
                 db.execute(delete(model).where(model.patient_id == patient_id))
             db.delete(p)
 
+    def forget_practice_outside_records(self) -> int:
+        """Delete sessions that are nobody's own practice; returns how many.
+
+        They were saved before FaceCoach stopped saving them: the virtual patient's practice in
+        a real patient's record (source ``demo``), and visitors' practice in the demo record
+        (anything but its made-up history). Safe to run at every start.
+        """
+        with self._lock, self._sessions.begin() as db:
+            demo = select(m.Patient.id).where(m.Patient.is_demo)
+            sids = select(m.Session.id).where(
+                ((m.Session.source == "demo") & m.Session.patient_id.not_in(demo))
+                | ((m.Session.source != "demo") & m.Session.patient_id.in_(demo))
+            )
+            gone = list(db.scalars(sids))
+            if not gone:
+                return 0
+            rids = select(m.Rep.id).where(m.Rep.session_id.in_(gone))
+            db.execute(delete(m.RepSeriesRow).where(m.RepSeriesRow.rep_id.in_(rids)))
+            db.execute(delete(m.Rep).where(m.Rep.session_id.in_(gone)))
+            db.execute(delete(m.ExerciseResult).where(m.ExerciseResult.session_id.in_(gone)))
+            db.execute(delete(m.Session).where(m.Session.id.in_(gone)))
+            return len(gone)
+
     def log_access(
         self, user_id: int | None, username: str, role: str, action: str, patient_id: int | None, detail: str = ""
     ) -> None:
@@ -807,7 +830,9 @@ class Store:
         """The newest entries of the access log."""
         q = (
             select(m.AccessLog, m.Patient.name)
-            .outerjoin(m.Patient, m.Patient.id == m.AccessLog.patient_id)
+            # SQLite may give a deleted patient's number to a new patient: an entry names the
+            # patient only if that record already existed when the entry was made.
+            .outerjoin(m.Patient, (m.Patient.id == m.AccessLog.patient_id) & (m.Patient.created_at <= m.AccessLog.at))
             .order_by(m.AccessLog.at.desc(), m.AccessLog.id.desc())
             .limit(limit)
         )

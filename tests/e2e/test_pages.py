@@ -113,9 +113,10 @@ def test_on_a_phone_the_menu_closes_and_the_picture_and_cue_fit_the_screen(
     assert menu.get_attribute("data-collapsed") == "true"  # closed: the page can be used
     page.get_by_text("The virtual patient (no camera needed)").click()
     page.get_by_role("button", name="Start", exact=True).click()
-    picture = page.get_by_role("img").filter(has=page.locator("xpath=self::img")).first
+    picture = page.get_by_test_id("stImage").first  # the virtual patient, coached
     picture.wait_for(timeout=30_000)
-    cue = page.get_by_text(re.compile(r"^Gentle smile · \d of 3$")).first
+    page.get_by_text(re.compile(r"^Gentle smile · \d of 3$")).first.wait_for(timeout=30_000)
+    cue = page.locator(".facecoach-cue").first  # the words: what to do now
     cue.wait_for(timeout=30_000)
     page.wait_for_timeout(1000)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -21,6 +21,11 @@ ACTION_WORDS = {
     "add_patient": "added the patient",
     "add_note": "added a note",
     "add_therapist": "added a therapist",
+    "view_session": "opened a session",
+    "view_rep": "opened a repetition",
+    "update_patient": "changed the details",
+    "assign_program": "gave a program",
+    "set_password": "set a new password for the patient's login",
 }
 
 
@@ -40,7 +45,7 @@ def _action(action: str) -> str:
     head, _, rest = code.partition(":")
     words = ACTION_WORDS.get(head, head.replace("_", " "))
     if rest:
-        words += f" ({rest.replace('_', ' ')})"
+        words += f" ({rest.replace('_', ' ').replace(',', ', ')})"
     return ("REFUSED: " + words) if refused else words
 
 

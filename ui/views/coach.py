@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import statistics
 
 import streamlit as st
 import streamlit.components.v1 as components
@@ -158,9 +159,9 @@ def _summary(run: LiveRun) -> None:
     if not result.reps:
         st.info("Nothing was scored this time. Make sure your face is in the picture, then try again.")
     if run.settings.source == "demo":
-        if run.rep_rates:
-            rate = sorted(run.rep_rates)[len(run.rep_rates) // 2]
-            st.caption(f"The coach measured the virtual patient {rate:.0f} times a second.")
+        if run.rep_rates:  # how smoothly the coach kept up on this computer (a camera sends about 30)
+            rate = statistics.median(run.rep_rates)
+            st.caption(f"The coach watched the virtual patient {rate:.1f} times a second (a camera sends about 30).")
         st.caption("The virtual patient's practice is not saved in anyone's record.")
     elif not run.saves:
         st.caption("This is the demo: your practice is not saved.")

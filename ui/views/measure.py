@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -145,8 +147,8 @@ def upload_tab() -> None:
     keeps = patient is not None and not patient.is_demo
     st.write(
         "Film yourself facing the camera: rest for a second, then smile gently a few times, "
-        "relaxing in between. Your video is measured and then deleted; only the numbers are kept"
-        + (", if you save them." if keeps else ".")
+        "relaxing in between. Your video is measured and then deleted; "
+        + ("only the numbers are kept, if you save them." if keeps else "nothing is kept.")
     )
     sides = ["Not sure", "Left", "Right"]
     on_record = patient.affected_side if patient is not None else None
@@ -168,81 +170,94 @@ def upload_tab() -> None:
     measured = measure_upload(up, shown, side)
     if measured is None:
         return
-    result, fps_guessed, fps = measured
+    key, (result, fps_guessed, fps) = measured
     if fps_guessed:
         st.info(f"The video did not say how many frames it has per second; we assumed {fps:g}.")
     show_result(result)
     if result.reps and keeps:
-        save_upload(patient, result, up.file_id, side)
+        save_upload(patient, result, key, side)
     elif result.reps and patient is not None and patient.is_demo:
         st.caption("This is the demo: the numbers are shown, not saved.")
 
 
-def measure_upload(up, shown: str, side: str | None) -> tuple[AnalysisResult, bool, float] | None:
-    """The upload measured, once per file, side and left-right answer (a rerun shows the same numbers)."""
+@contextmanager
+def private_copy(data, container: str) -> Iterator[Path]:
+    """The upload as a file, for OpenCV: in a private temporary folder, under our own name,
+    deleted as soon as the block ends."""
+    with tempfile.TemporaryDirectory(prefix="facecoach-") as tmp:
+        path = Path(tmp) / f"upload{CONTAINER_SUFFIX[container]}"
+        path.write_bytes(data)
+        yield path
+
+
+def measure_upload(up, shown: str, side: str | None) -> tuple[tuple, tuple[AnalysisResult, bool, float]] | None:
+    """(key, (result, fps guessed, fps)) of the upload, measured once per file, side and
+    left-right answer: a rerun (a click anywhere) shows the same numbers without reading
+    the video again."""
     data = up.getbuffer()
     try:
         container = check_upload(bytes(data[:HEAD_BYTES]), max(up.size, len(data)), MAX_UPLOAD_MB * 2**20)
     except VideoError as err:
         st.error(f"{err}.")
         return None
-    # OpenCV reads from a file: it lives in a private temporary folder only
-    # while it is measured, and is deleted straight after. Its name is ours.
-    with tempfile.TemporaryDirectory(prefix="facecoach-") as tmp:
-        path = Path(tmp) / f"upload{CONTAINER_SUFFIX[container]}"
-        path.write_bytes(data)
-        try:
-            with VideoReader(path, name="This file") as video:
-                still = labelled_still(video)
-            if still is not None:
-                # Phones often save front-camera videos as a mirror image: then left and
-                # right would swap. The person checks before any number is shown.
-                st.image(still, caption="Where FaceCoach sees your left and right.", width=480)
-                answer = st.radio(
-                    "Is **your left** written on your left cheek?",
-                    [SIDES_RIGHT, SIDES_SWAPPED],
-                    index=None,
-                    key=f"sides_{up.file_id}",
-                )
-                if answer is None:
-                    st.info("Please check the picture and answer; then your numbers are shown.")
-                    return None
-                mirrored = answer == SIDES_SWAPPED
-            else:
-                st.info("We could not find your face in the first seconds to check left and right.")
-                mirrored = False
-            key = (up.file_id, side, mirrored)
-            kept = st.session_state.get("measured_upload")
-            if kept is not None and kept[0] == key:
-                if kept[2] is not None:
-                    st.image(kept[2], caption="The biggest moment of your smile (shown as a mirror).", width=480)
-                return kept[1]
-            st.session_state.pop("biggest_moment", None)
-            with VideoReader(path, name="This file", mirrored=mirrored) as video:
-                info = video.info
-                result = run_analysis(iter(video), info.frame_count, info.fps, shown, side, mirrored)
-        except FaceCoachError as err:
-            st.error(f"Sorry, we could not use that video. {err}.")
-            return None
+    try:
+        found = st.session_state.get("upload_still")
+        if found is None or found[0] != up.file_id:
+            with private_copy(data, container) as path, VideoReader(path, name="This file") as video:
+                found = (up.file_id, labelled_still(video))
+            st.session_state["upload_still"] = found
+        still = found[1]
+        if still is not None:
+            # Phones often save front-camera videos as a mirror image: then left and
+            # right would swap. The person checks before any number is shown.
+            st.image(still, caption="Where FaceCoach sees your left and right.", width=480)
+            answer = st.radio(
+                "Is **your left** written on your left cheek?",
+                [SIDES_RIGHT, SIDES_SWAPPED],
+                index=None,
+                key=f"sides_{up.file_id}",
+            )
+            if answer is None:
+                st.info("Please check the picture and answer; then your numbers are shown.")
+                return None
+            mirrored = answer == SIDES_SWAPPED
+        else:
+            st.info("We could not find your face in the first seconds to check left and right.")
+            mirrored = False
+        key = (up.file_id, side, mirrored)
+        kept = st.session_state.get("measured_upload")
+        if kept is not None and kept[0] == key:
+            if kept[2] is not None:
+                st.image(kept[2], caption="The biggest moment of your smile (shown as a mirror).", width=480)
+            return key, kept[1]
+        st.session_state.pop("biggest_moment", None)
+        with private_copy(data, container) as path, VideoReader(path, name="This file", mirrored=mirrored) as video:
+            info = video.info
+            result = run_analysis(iter(video), info.frame_count, info.fps, shown, side, mirrored)
+    except FaceCoachError as err:
+        st.error(f"Sorry, we could not use that video. {err}.")
+        return None
     measured = (result, info.fps_was_guessed, info.fps)
     st.session_state["measured_upload"] = (key, measured, st.session_state.pop("biggest_moment", None))
-    return measured
+    return key, measured
 
 
-def save_upload(patient, result: AnalysisResult, file_id: str, side: str | None) -> None:
-    """Offer to keep the numbers (never the video) in the patient's record, once per video."""
+def save_upload(patient, result: AnalysisResult, key: tuple, side: str | None) -> None:
+    """Offer to keep the numbers (never the video) in the patient's record, once per measurement
+    (the same file measured with another side or left-right answer is another measurement)."""
     saved = st.session_state.setdefault("saved_uploads", {})
-    if file_id in saved:
+    if key in saved:
         st.success("Saved to your record. You will see it on *My progress*.")
         return
     if st.button("Save these numbers to my record", type="primary", key="save_upload"):
         exercise = get_exercise("smile")
-        session = as_session(result, exercise)
         records = context.access()
+        opened = st.session_state.setdefault("opened_uploads", {})  # a session opened, not yet closed
         try:
-            planned = {exercise.id: {"reps": len(result.reps)}}
-            sid = records.start_session(patient.id, exercise.id, "video", side, planned)
-            records.finish_session(sid, session)
+            if key not in opened:
+                planned = {exercise.id: {"reps": len(result.reps)}}
+                opened[key] = records.start_session(patient.id, exercise.id, "video", side, planned)
+            records.finish_session(opened[key], as_session(result, exercise))
         except Forbidden as err:
             context.forbidden(err)
             return
@@ -250,7 +265,7 @@ def save_upload(patient, result: AnalysisResult, file_id: str, side: str | None)
             log.exception("saving a measured video failed")
             st.warning("We couldn't save this just now. Please try again in a moment.")
             return
-        saved[file_id] = sid
+        saved[key] = opened.pop(key)
         st.rerun()  # the button goes; the page says it is saved
 
 

@@ -324,6 +324,19 @@ def login_tab(s: Access, p: PatientInfo) -> None:
     existing = accounts.patient_login(s.who, p.id)
     if existing is not None:
         st.write(f"{p.name} signs in as **{existing}**.")
+        with st.form(f"password_{p.id}", clear_on_submit=True):
+            st.caption(f"If {p.name} forgot the password, give them a new one here.")
+            password = st.text_input("A new password (at least 10 characters)", type="password")
+            if st.form_submit_button("Set the new password"):
+                try:
+                    accounts.set_patient_password(s.who, p.id, password)
+                except (ValueError, Forbidden) as err:
+                    st.error(f"{str(err)[:1].upper()}{str(err)[1:]}.")
+                    return
+                st.session_state[f"t_login_flash_{p.id}"] = (
+                    f"{p.name}'s new password is set. Give it to them yourself, not by e-mail."
+                )
+                st.rerun()
         return
     with st.form(f"login_{p.id}", clear_on_submit=True):
         username = st.text_input("User name for the patient", key=f"t_login_name_{p.id}")
@@ -383,8 +396,8 @@ TABS = {
     "Export": export_tab,
 }
 # The tab chosen stays chosen when a form in it is sent (before, the page went back to
-# Progress); only the open tab is drawn (its records read, its files made).
+# Progress). Every tab is drawn, so what is typed in one (a program being tuned) is kept
+# while another is looked at.
 for tab, fn in zip(st.tabs(list(TABS), key="t_tab", on_change="rerun"), TABS.values(), strict=True):
-    if tab.open:
-        with tab:
-            fn(store, patient)
+    with tab:
+        fn(store, patient)

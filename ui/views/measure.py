@@ -143,7 +143,7 @@ def demo_tab() -> None:
 
 
 def upload_tab() -> None:
-    patient = context.current_patient()
+    patient = context.current_patient() if context.principal() is not None else None
     keeps = patient is not None and not patient.is_demo
     st.write(
         "Film yourself facing the camera: rest for a second, then smile gently a few times, "

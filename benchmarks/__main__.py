@@ -2,7 +2,7 @@
 
 The long ones run on their own: `python -m benchmarks.memory` (a 30-minute session),
 `python -m benchmarks.dashboard` (clinic scale), `python -m benchmarks.compare` (before/after).
-`python -m benchmarks.report --write` then puts the figures in the README.
+`python -m benchmarks.report --write` then puts the figures in docs/performance.md.
 """
 
 import sys

@@ -21,8 +21,8 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 
 
 def main(argv: list[str] | None = None) -> int:
-    from coach.model import resolve_model
-    from coach.validation import evaluate, report, standard_cases
+    from coach.engine.model import resolve_model
+    from coach.virtual.validation import evaluate, report, standard_cases
 
     ap = argparse.ArgumentParser(prog="python -m benchmarks.accuracy")
     ap.add_argument("--quick", action="store_true", help="the smaller grid used by the tests")

@@ -3,13 +3,13 @@
     python -m benchmarks.calibration            # real chimeras of every smile + 3-D virtual patients
     python -m benchmarks.calibration --quick    # fewer of each
 
-Every frame's tissue-motion confidence (``coach/motion/trust.py``) is compared with the
+Every frame's tissue-motion confidence (``coach/engine/motion/trust.py``) is compared with the
 error it actually made, with the scoring gate open so that doubtful frames are seen too:
 
-- **symmetric chimeras** of real smiles (``coach/chimera.py``): the two corners are
+- **symmetric chimeras** of real smiles (``coach/virtual/chimera.py``): the two corners are
   mirror images, so the error of a frame is how far apart their (outward, up)
   movements are, ÷ √2;
-- **3-D virtual patients** of several real people (``coach/phantom3d.py``) with head
+- **3-D virtual patients** of several real people (``coach/virtual/phantom3d.py``) with head
   turns, nods and sway: the error is the distance from the true movement.
 
 Prints, per confidence band, the frames, their median and 90th-percentile error, and the
@@ -38,8 +38,8 @@ class _Tap:
     """Keeps the last tissue sample the engine measured (the gate is opened meanwhile)."""
 
     def __init__(self) -> None:
-        import coach.measurer as measurer
-        import coach.motion.tissue as tissue
+        import coach.engine.measurer as measurer
+        import coach.engine.motion.tissue as tissue
 
         self._tissue, self._measurer = tissue, measurer
         self.last = None
@@ -67,9 +67,9 @@ def chimera_frames(
 ) -> list[tuple[float, float, float]]:
     """(confidence, error mm, movement mm) of every frame of every symmetric chimera of a clip."""
     from benchmarks.realvideo import tracked_clip
-    from coach import chimera
-    from coach.analysis import Analyzer
-    from coach.measures import landmark as lmm
+    from coach.engine.analysis import Analyzer
+    from coach.engine.measures import landmark as lmm
+    from coach.virtual import chimera
 
     frames, observations, fps = tracked_clip(name, limit_s, model)
     rows = []
@@ -95,9 +95,9 @@ def phantom_frames(person: str, k: int, model: Any) -> list[tuple[float, float, 
     import cv2
 
     from benchmarks.media import fetch
-    from coach.analysis import Analyzer
-    from coach.phantom import Schedule
-    from coach.phantom3d import FaceModel3D, HeadMotion3D, smile_phantom_3d
+    from coach.engine.analysis import Analyzer
+    from coach.virtual.phantom import Schedule
+    from coach.virtual.phantom3d import FaceModel3D, HeadMotion3D, smile_phantom_3d
 
     img = cv2.cvtColor(cv2.imread(str(fetch(person))), cv2.COLOR_BGR2RGB)
     face = FaceModel3D.from_image(img)
@@ -165,8 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, help="JSON output file")
     args = ap.parse_args(argv)
     from benchmarks.output import machine, write_json
-    from coach.measurer import MIN_CONFIDENCE
-    from coach.model import resolve_model
+    from coach.engine.measurer import MIN_CONFIDENCE
+    from coach.engine.model import resolve_model
 
     model = resolve_model()
     t0 = time.perf_counter()

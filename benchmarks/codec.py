@@ -71,8 +71,8 @@ def run(sway: bool, codec: str, reps: int, kbps: int, model: Any, folder: str) -
     import av
 
     from benchmarks.live import Clinic
-    from coach.analysis import Analyzer
-    from coach.phantom import HeadMotion, PhantomRenderer
+    from coach.engine.analysis import Analyzer
+    from coach.virtual.phantom import HeadMotion, PhantomRenderer
     from exercises import get_exercise
     from ui.live_run import RunSlot, camera_callback, quick_plan, virtual_patient
 
@@ -126,7 +126,7 @@ def run(sway: bool, codec: str, reps: int, kbps: int, model: Any, folder: str) -
 
 
 def main(argv: list[str] | None = None) -> int:
-    from coach.model import resolve_model
+    from coach.engine.model import resolve_model
 
     ap = argparse.ArgumentParser(prog="python -m benchmarks.codec")
     ap.add_argument("--reps", type=int, default=5, help="smiles per condition")

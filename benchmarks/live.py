@@ -9,7 +9,7 @@ All parts use the virtual patient doing "Smile" (left side half as strong) at
    - bare MediaPipe: the Face Landmarker alone, with FaceCoach's options;
    - FaceCoach's full per-frame pipeline (tracker + face frame + all measures +
      session engine), as files are analysed: MediaPipe on one thread while the
-     measures of the frame before run on the other (``coach.analysis.tracked``);
+     measures of the frame before run on the other (``coach.engine.analysis.tracked``);
    - the same work in one thread, as the live callback does it;
    - the measures and session engine alone, on observations recorded once (µs/frame).
 2. Live-callback latency, frame in → annotated frame out, at 640×480 and
@@ -69,7 +69,7 @@ class Frames:
     """The virtual patient's frames, rendered once."""
 
     def __init__(self, reps: int) -> None:
-        from coach.phantom import PhantomRenderer
+        from coach.virtual.phantom import PhantomRenderer
         from exercises import get_exercise
         from ui.live_run import quick_plan, virtual_patient
 
@@ -86,10 +86,10 @@ def throughput(frames: list[np.ndarray], plan: Any, repeat: int) -> dict[str, An
     import mediapipe as mp
 
     from benchmarks.timing import median_seconds
-    from coach.analysis import tracked
-    from coach.model import resolve_model
-    from coach.session import SessionEngine
-    from coach.tracking import FaceTracker, create_landmarker
+    from coach.engine.analysis import tracked
+    from coach.engine.model import resolve_model
+    from coach.engine.tracking import FaceTracker, create_landmarker
+    from coach.sessions.cues import SessionEngine
 
     model = resolve_model()
     times = [i / FPS for i in range(len(frames))]
@@ -314,7 +314,7 @@ def timing_check(reference: list[dict[str, Any]], other: list[dict[str, Any]]) -
 
 
 def main(argv: list[str] | None = None) -> int:
-    from coach.model import resolve_model
+    from coach.engine.model import resolve_model
 
     ap = argparse.ArgumentParser(prog="python -m benchmarks.live")
     ap.add_argument("--seconds", type=float, default=20.0, help="frames for the throughput part, seconds of video")

@@ -22,10 +22,10 @@ def main() -> int:
     import cv2
     from timing import median_seconds  # benchmarks/timing.py beside this file (see its docstring)
 
-    from coach.model import resolve_model
-    from coach.phantom import PhantomRenderer
-    from coach.session import SessionEngine
-    from coach.tracking import FaceTracker
+    from coach.engine.model import resolve_model
+    from coach.engine.tracking import FaceTracker
+    from coach.sessions.cues import SessionEngine
+    from coach.virtual.phantom import PhantomRenderer
     from exercises import get_exercise
     from ui.live_run import quick_plan, virtual_patient
 

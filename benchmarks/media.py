@@ -26,8 +26,8 @@ packages without their own terms: use them for internal testing only and do
 not publish them or frames of them.
 
 Face widths (px, horizontal extent of the 478 landmarks) and yaw (degrees, from
-:func:`coach.face_frame.pose_angles_deg`) in the descriptions were measured with
-:class:`coach.tracking.FaceTracker`; ``--measure`` repeats the measurement.
+:func:`coach.engine.face_frame.pose_angles_deg`) in the descriptions were measured with
+:class:`coach.engine.tracking.FaceTracker`; ``--measure`` repeats the measurement.
 """
 
 from __future__ import annotations
@@ -452,7 +452,7 @@ CATALOG: dict[str, MediaItem] = {
             "skimage/data/astronaut.png",
             "88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb5",
             "BSD-3-Clause (scikit-image 0.26.0); a NASA portrait of Eileen Collins, public domain (US government work)",
-            "astronaut Eileen Collins in a flight suit, smiling (the phantoms' face, coach/phantom.py); "
+            "astronaut Eileen Collins in a flight suit, smiling (the phantoms' face, coach/virtual/phantom.py); "
             "512x512; face 89 px wide, yaw +0.6 deg",
         ),
         MediaItem(
@@ -720,7 +720,7 @@ def _take_out(archive: Path, wanted: MediaItem) -> None:
 
 
 def measure(name: str) -> dict[str, Any]:
-    """Fetch ``name`` and measure its face with :class:`coach.tracking.FaceTracker`.
+    """Fetch ``name`` and measure its face with :class:`coach.engine.tracking.FaceTracker`.
 
     Returns:
         ``size_wh``; for a still ``face_px`` (horizontal extent of the landmarks) and
@@ -731,8 +731,8 @@ def measure(name: str) -> dict[str, Any]:
     import cv2
     import numpy as np
 
-    from coach.face_frame import pose_angles_deg
-    from coach.tracking import FaceTracker
+    from coach.engine.face_frame import pose_angles_deg
+    from coach.engine.tracking import FaceTracker
 
     item = lookup(name)
     path = fetch(name)

@@ -56,7 +56,7 @@ def long_plan(minutes: float) -> tuple[Any, Any]:
     """A program long enough for ``minutes`` of video, and the virtual patient doing it."""
     from dataclasses import replace
 
-    from coach.session import SessionPlan
+    from coach.sessions.plan import SessionPlan
     from exercises import get_exercise
     from ui.live_run import virtual_patient
 
@@ -72,9 +72,9 @@ def long_plan(minutes: float) -> tuple[Any, Any]:
 def main(argv: list[str] | None = None) -> int:
     import av
 
-    from coach.model import resolve_model
-    from coach.phantom import PhantomRenderer
+    from coach.engine.model import resolve_model
     from coach.store import Store
+    from coach.virtual.phantom import PhantomRenderer
     from ui.live_run import LiveRun, RunSettings, RunSlot, camera_callback
 
     ap = argparse.ArgumentParser(prog="python -m benchmarks.memory")

@@ -15,6 +15,6 @@ def machine() -> str:
 
 
 def write_json(path: Path, figures: dict[str, Any]) -> None:
-    """Write ``figures`` to ``path`` (folders made as needed), as the README's tables read them."""
+    """Write ``figures`` to ``path`` (folders made as needed), as the docs' tables read them."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(figures, indent=1) + "\n")

@@ -52,7 +52,7 @@ class Coverage:
 
 
 def read_frames(path: Path, mirrored: bool = False, limit_s: float | None = None) -> Iterator[tuple[float, np.ndarray]]:
-    from coach.video import VideoReader
+    from coach.engine.video import VideoReader
 
     with VideoReader(path, mirrored=mirrored) as video:
         for t, frame in video:
@@ -64,7 +64,7 @@ def read_frames(path: Path, mirrored: bool = False, limit_s: float | None = None
 def clip(name: str) -> tuple[Path, float]:
     """A real clip's file (fetched and checked) and its frame rate."""
     from benchmarks.media import fetch
-    from coach.video import VideoReader
+    from coach.engine.video import VideoReader
 
     path = fetch(name)
     with VideoReader(path) as v:
@@ -73,8 +73,8 @@ def clip(name: str) -> tuple[Path, float]:
 
 def analyse(frames: Iterable[tuple[float, np.ndarray]], source: str, fps: float, model: Any = None):  # noqa: ANN201
     """Measure frames with the smile exercise; returns (AnalysisResult, Coverage)."""
-    from coach.analysis import Analyzer
-    from coach.measurer import NO_FACE
+    from coach.engine.analysis import Analyzer
+    from coach.engine.measurer import NO_FACE
 
     frontal = trusted = with_face = n = 0
     reasons: Counter[str] = Counter()
@@ -122,7 +122,7 @@ def reencode(src: Path, dst: Path, scale: float, bit_rate: int) -> Path:
     import av
     import cv2
 
-    from coach.video import VideoReader
+    from coach.engine.video import VideoReader
 
     with VideoReader(src) as video, av.open(str(dst), "w") as out:
         w, h = video.info.frame_wh
@@ -255,13 +255,13 @@ def measure_windows(
     RepResult per window, or None where the engine abstains as it would on a
     repetition: no frame of the window was trusted against the reference in force at
     its start, the rest just before it was not seen
-    (``coach.analysis.measured_from_rest``), or the repetition is less sure than the
-    engine's rep gate (``coach.measures.peak.sure_enough``).
+    (``coach.engine.analysis.measured_from_rest``), or the repetition is less sure than the
+    engine's rep gate (``coach.engine.measures.peak.sure_enough``).
     """
-    from coach.analysis import Analyzer, measured_from_rest, sample_of, score_window
-    from coach.measures.direction import UP_AND_OUT
-    from coach.measures.peak import sure_enough
-    from coach.reps import RepWindow
+    from coach.engine.analysis import Analyzer, measured_from_rest, sample_of, score_window
+    from coach.engine.measures.direction import UP_AND_OUT
+    from coach.engine.measures.peak import sure_enough
+    from coach.engine.reps import RepWindow
 
     samples = []
     with Analyzer(model=model) as an:
@@ -292,8 +292,8 @@ def measure_window(frames: list[np.ndarray], fps: float, start_s: float, peak_s:
 
 
 def smile_windows(name: str, limit_s: float | None, model: Any) -> list[tuple[float, float, float]]:
-    """Every smile of a real clip as a (start, peak, end) window in seconds (``coach.chimera.find_smiles``)."""
-    from coach import chimera
+    """Every smile of a real clip as a (start, peak, end) window in seconds (``coach.virtual.chimera.find_smiles``)."""
+    from coach.virtual import chimera
 
     _, observations, fps = tracked_clip(name, limit_s, model)
     return [(s.start / fps, s.peak / fps, s.end / fps) for s in chimera.find_smiles(observations, fps)]
@@ -318,7 +318,7 @@ def compare_windows(a: list[Any], b: list[Any], within_pts: float) -> dict[str, 
 
 def tracked_clip(name: str, limit_s: float | None, model: Any) -> tuple[list[np.ndarray], list[Any], float]:
     """A real clip's frames, the tracker's observation of each, and its frame rate."""
-    from coach.tracking import FaceTracker
+    from coach.engine.tracking import FaceTracker
 
     path, fps = clip(name)
     frames, observations = [], []
@@ -331,7 +331,7 @@ def tracked_clip(name: str, limit_s: float | None, model: Any) -> tuple[list[np.
 
 def chimera_checks(name: str, limit_s: float | None, model: Any, max_smiles: int | None = None) -> list[dict[str, Any]]:
     """Every smile of a real clip as symmetric and one-sided chimeras, each side live: truth against FaceCoach."""
-    from coach import chimera
+    from coach.virtual import chimera
 
     frames, observations, fps = tracked_clip(name, limit_s, model)
     rows = []
@@ -408,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
     import tempfile
 
     from benchmarks.output import machine, write_json
-    from coach.model import resolve_model
+    from coach.engine.model import resolve_model
 
     model = resolve_model()
     limit = QUICK_LIMIT_S if args.quick else None

@@ -1,10 +1,10 @@
-"""The README's performance tables, made from the benchmarks' JSON results.
+"""The performance tables of docs/performance.md, made from the benchmarks' JSON results.
 
     python -m benchmarks.report           # print the tables
-    python -m benchmarks.report --write   # put them in README.md, between the perf markers
+    python -m benchmarks.report --write   # put them in docs/performance.md, between the perf markers
 
-``tests/test_benchmarks.py`` fails when the README's tables and the committed
-results disagree, so the README never shows figures no script produced.
+``tests/test_benchmarks.py`` fails when the page's tables and the committed
+results disagree, so the docs never show figures no script produced.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
-README = ROOT / "README.md"
+PAGE = ROOT / "docs" / "performance.md"
 BEGIN = "<!-- perf:begin (made by `python -m benchmarks.report --write` from benchmarks/results/) -->"
 END = "<!-- perf:end -->"
 
@@ -128,8 +128,8 @@ def render() -> str:
     return "\n".join(out) + "\n"
 
 
-def readme_block(text: str) -> str | None:
-    """The README's generated block (without the markers), or None when the markers are missing."""
+def page_block(text: str) -> str | None:
+    """The page's generated block (without the markers), or None when the markers are missing."""
     if BEGIN not in text or END not in text:
         return None
     return text.split(BEGIN, 1)[1].split(END, 1)[0].strip("\n") + "\n"
@@ -137,20 +137,20 @@ def readme_block(text: str) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.report")
-    ap.add_argument("--write", action="store_true", help="replace the block in README.md")
+    ap.add_argument("--write", action="store_true", help="replace the block in docs/performance.md")
     args = ap.parse_args(argv)
     block = render()
     if not args.write:
         print(block, end="")
         return 0
-    text = README.read_text()
-    if readme_block(text) is None:
-        print(f"README.md has no {BEGIN!r} … {END!r} block", file=sys.stderr)
+    text = PAGE.read_text()
+    if page_block(text) is None:
+        print(f"docs/performance.md has no {BEGIN!r} … {END!r} block", file=sys.stderr)
         return 1
     head, rest = text.split(BEGIN, 1)
     tail = rest.split(END, 1)[1]
-    README.write_text(f"{head}{BEGIN}\n{block}{END}{tail}")
-    print("README.md updated")
+    PAGE.write_text(f"{head}{BEGIN}\n{block}{END}{tail}")
+    print("docs/performance.md updated")
     return 0
 
 

@@ -12,7 +12,7 @@ and the whole fit's own standard error (what the confidence uses) is believable.
 
 The same differences, frame after frame, show how long an error lasts: their
 autocorrelation at a lag of 1, 3, 10, 30, 48 and 60 frames. This is what
-``coach.measures.peak.ERROR_MEMORY_S`` stands on: a hold averages out head-fit errors
+``coach.engine.measures.peak.ERROR_MEMORY_S`` stands on: a hold averages out head-fit errors
 only as fast as they change.
 
 Writes ``benchmarks/results/rigid_split.json``.
@@ -39,7 +39,7 @@ LAGS = (1, 3, 10, 30, 48, 60)
 @contextmanager
 def _split_fits(rows: list[dict[str, Any]]):  # noqa: ANN202
     """While active, every tissue measurement also fits each half of the firm points on its own."""
-    import coach.motion.tissue as tissue
+    import coach.engine.motion.tissue as tissue
 
     motion = tissue.TissueMotion
     orig_fit, orig_set, orig_measure = tissue.fit_head_pose3d, motion.set_reference, motion.measure
@@ -94,9 +94,9 @@ def _split_fits(rows: list[dict[str, Any]]):  # noqa: ANN202
 
 def check_clip(name: str, seconds: float | None, model: Any = None) -> dict[str, Any]:
     """Split-half figures of one real clip (every frame measured, the scoring gate open)."""
-    import coach.measurer as measurer
+    import coach.engine.measurer as measurer
     from benchmarks.realvideo import clip, read_frames
-    from coach.analysis import Analyzer
+    from coach.engine.analysis import Analyzer
 
     path, fps = clip(name)
     rows: list[dict[str, Any]] = []

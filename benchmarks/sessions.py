@@ -27,11 +27,11 @@ RATIOS = (0.25, 0.5, 0.75, 1.0)
 
 
 def main(argv: list[str] | None = None) -> int:
-    from coach.analysis import tracked
-    from coach.model import resolve_model
-    from coach.phantom import HeadMotion, PhantomRenderer
-    from coach.session import SessionEngine
-    from coach.session_phantom import Performance, session_phantom
+    from coach.engine.analysis import tracked
+    from coach.engine.model import resolve_model
+    from coach.sessions.cues import SessionEngine
+    from coach.virtual.phantom import HeadMotion, PhantomRenderer
+    from coach.virtual.session_phantom import Performance, session_phantom
     from exercises import load_programs
 
     ap = argparse.ArgumentParser(prog="python -m benchmarks.sessions")

@@ -25,11 +25,11 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 
 def main(argv: list[str] | None = None) -> int:
     from benchmarks.timing import median_seconds
-    from coach.analysis import analyze_video
-    from coach.model import resolve_model
-    from coach.phantom import HeadMotion, Schedule, smile_phantom, write_video
-    from coach.tracking import FaceTracker
-    from coach.video import VideoReader
+    from coach.engine.analysis import analyze_video
+    from coach.engine.model import resolve_model
+    from coach.engine.tracking import FaceTracker
+    from coach.engine.video import VideoReader
+    from coach.virtual.phantom import HeadMotion, Schedule, smile_phantom, write_video
 
     ap = argparse.ArgumentParser(prog="python -m benchmarks.speed")
     ap.add_argument("--seconds", type=float, default=20.0, help="length of the test video")

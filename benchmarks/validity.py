@@ -6,11 +6,11 @@
     python -m benchmarks.validity --write-docs     # the table of benchmarks/results/validity.json → docs/validity.md
     python -m benchmarks.validity --sheet /tmp/validity_sheet.png   # one frame per condition, to look at
 
-Each case is a 3-D virtual patient (:mod:`coach.phantom3d`) built from a real photo
+Each case is a 3-D virtual patient (:mod:`coach.virtual.phantom3d`) built from a real photo
 (:mod:`benchmarks.media`) whose mouth corners move by a known amount, rendered in
 one condition (face size, image degradation, head motion, turn, light, blink,
 teeth, a corner pulled to the midline, movement size, ratio) and run through
-:func:`coach.analysis.analyze_frames`. FaceCoach's tissue-motion symmetry and the
+:func:`coach.engine.analysis.analyze_frames`. FaceCoach's tissue-motion symmetry and the
 landmark-only (Emotrics-style) symmetry of the same reps are compared with the
 truth, per case, per condition and overall. A base case (4 mm on the strong side,
 ratio 0.5, face 200 px wide, head still and frontal) is varied along one axis at a
@@ -24,7 +24,7 @@ given to the engine), so it is 100 × the case's ratio. For the "corner pulled t
 midline" cases the weak corner moves toward the midline (Action direction 180°) while
 the other moves outward and up: the weak corner moves none of the way up and out, so
 the truth is symmetry 0 with the weak side weaker, and the pull is reported apart
-(each rep's ``dragged`` sides, :mod:`coach.measures.direction`). A landmark-only measure
+(each rep's ``dragged`` sides, :mod:`coach.engine.measures.direction`). A landmark-only measure
 of movement length counts the pull as movement.
 
 Prints one line per case as it finishes, then the per-condition table; writes
@@ -50,9 +50,9 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 
 import numpy as np  # noqa: E402
 
-from coach.phantom import Action, Schedule  # noqa: E402
-from coach.phantom3d import HeadMotion3D, HeadPose, Phantom3DSpec  # noqa: E402
-from coach.validation import EVAL_SCHEDULE  # noqa: E402
+from coach.virtual.phantom import Action, Schedule  # noqa: E402
+from coach.virtual.phantom3d import HeadMotion3D, HeadPose, Phantom3DSpec  # noqa: E402
+from coach.virtual.validation import EVAL_SCHEDULE  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -281,7 +281,7 @@ class Case:
         return frame_size_wh(self.face_width_px)
 
     def spec(self, face: Any) -> Phantom3DSpec:
-        """The phantom for ``face`` (a :class:`coach.phantom3d.FaceModel3D`)."""
+        """The phantom for ``face`` (a :class:`coach.virtual.phantom3d.FaceModel3D`)."""
         actions = [Action("mouth_corner", self.strong_side, self.strong_mm)]
         weak_mm = self.strong_mm * self.ratio
         if weak_mm > 0:
@@ -442,8 +442,8 @@ def read_rgb(path: str | Path) -> np.ndarray:
 def measure_people(names: Iterable[str], model: Any = None) -> tuple[dict[str, Photo], dict[str, str]]:
     """Fetch and measure each still; returns (photos, reasons the others cannot be used)."""
     from benchmarks import media
-    from coach.face_frame import pose_angles_deg
-    from coach.phantom3d import FaceModel3D
+    from coach.engine.face_frame import pose_angles_deg
+    from coach.virtual.phantom3d import FaceModel3D
 
     photos: dict[str, Photo] = {}
     failed: dict[str, str] = {}
@@ -477,7 +477,7 @@ def padded_face(rgb: np.ndarray, photo: Photo, face_width_px: float, size_wh: tu
     """
     import cv2
 
-    from coach.phantom3d import FaceModel3D
+    from coach.virtual.phantom3d import FaceModel3D
 
     lm = photo.landmarks_px
     eye = lm[[133, 362], :2].mean(axis=0)
@@ -593,7 +593,7 @@ _WORKER: dict[str, Any] = {}
 def _worker_state() -> dict[str, Any]:
     """This process's model and photos (one tracker per case is made by analyze_frames)."""
     if not _WORKER:
-        from coach.model import resolve_model
+        from coach.engine.model import resolve_model
 
         _WORKER["model"] = resolve_model()
         _WORKER["rgb"] = {}
@@ -615,10 +615,10 @@ def _r(x: float | None, nd: int = 1) -> float | None:
 
 def run_case(case: Case, photo: Photo) -> dict[str, Any]:
     """Render the case, analyse it, and compare with the truth; the record written to the JSON."""
-    from coach.analysis import analyze_frames
-    from coach.measures.direction import UP_AND_OUT
-    from coach.measures.landmark import outward_up
-    from coach.measures.symmetry import weaker_side
+    from coach.engine.analysis import analyze_frames
+    from coach.engine.measures.direction import UP_AND_OUT
+    from coach.engine.measures.landmark import outward_up
+    from coach.engine.measures.symmetry import weaker_side
 
     t0 = time.perf_counter()
     spec = build_spec(case, photo)
@@ -861,7 +861,7 @@ def table_markdown(figures: dict[str, Any]) -> str:
         out += [
             "",
             "Rep-level calibration: every scored repetition's confidence "
-            "(`coach.measures.peak.rep_confidence`) against its symmetry error.",
+            "(`coach.engine.measures.peak.rep_confidence`) against its symmetry error.",
             "",
             rep_calibration_markdown(figures["rep_calibration"], "virtual patients").rstrip("\n"),
         ]
@@ -977,7 +977,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.jobs < 1:
         ap.error(f"--jobs must be at least 1, got {args.jobs}")
 
-    from coach.model import resolve_model
+    from coach.engine.model import resolve_model
 
     t0 = time.perf_counter()
     selected = cases(quick=args.quick)

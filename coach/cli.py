@@ -14,8 +14,8 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from coach.engine.measures.peak import how_sure
 from coach.errors import FaceCoachError
-from coach.measures.peak import how_sure
 
 
 def _quiet_native_logs() -> None:
@@ -101,9 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _analyze(args: argparse.Namespace, out: TextIO) -> int:
-    from coach.analysis import analyze_video
-    from coach.model import resolve_model
-    from coach.video import VideoReader
+    from coach.engine.analysis import analyze_video
+    from coach.engine.model import resolve_model
+    from coach.engine.video import VideoReader
     from exercises import get_exercise
 
     exercise = get_exercise(args.exercise)
@@ -179,10 +179,10 @@ def parse_sets(items: Sequence[str]) -> dict[str, dict[str, float | int]]:
 
 
 def _session(args: argparse.Namespace, out: TextIO) -> int:
-    from coach.analysis import tracked
-    from coach.model import resolve_model
-    from coach.session import SessionEngine
-    from coach.video import VideoReader
+    from coach.engine.analysis import tracked
+    from coach.engine.model import resolve_model
+    from coach.engine.video import VideoReader
+    from coach.sessions.cues import SessionEngine
     from exercises import get_program
 
     plan = get_program(args.program).plan(parse_sets(args.set))
@@ -291,7 +291,7 @@ def _exercises(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _phantom(args: argparse.Namespace, out: TextIO) -> int:
-    from coach.phantom import HeadMotion, Schedule, smile_phantom, write_video
+    from coach.virtual.phantom import HeadMotion, Schedule, smile_phantom, write_video
 
     try:
         spec = smile_phantom(
@@ -314,7 +314,7 @@ def _phantom(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _model(args: argparse.Namespace, out: TextIO) -> int:
-    from coach.model import resolve_model
+    from coach.engine.model import resolve_model
 
     m = resolve_model(args.model)
     out.write(f"face model OK: {m.path} (from {m.origin}, {len(m.data):,} bytes, checksum verified)\n")

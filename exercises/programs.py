@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from coach.errors import ExerciseError
-from coach.session import SessionPlan
+from coach.sessions.plan import SessionPlan
 from exercises.registry import _FIELDS, LIBRARY_DIR, allowed, check_table, load_folder, load_library, lookup, shown
 
 PROGRAMS_DIR = Path(__file__).parent / "programs"

@@ -9,8 +9,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
+from coach.engine.exercise import MEASURES, WATCH_POINTS, ExerciseSpec
 from coach.errors import ExerciseError
-from coach.exercise import MEASURES, WATCH_POINTS, ExerciseSpec
 
 LIBRARY_DIR = Path(__file__).parent / "library"
 MAX_FILE_BYTES = 1_000_000  # an exercise or program file is a few kB

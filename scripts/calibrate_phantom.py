@@ -2,7 +2,7 @@
 
     python scripts/calibrate_phantom.py
 
-Prints the constants at the top of ``coach/phantom.py`` (landmark positions on
+Prints the constants at the top of ``coach/virtual/phantom.py`` (landmark positions on
 ``skimage.data.astronaut()`` as MediaPipe sees them). The phantom's truth does
 not depend on them being exact: they only say where each movement is applied.
 """
@@ -19,9 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 from skimage import data  # noqa: E402
 
-from coach import landmarks as L  # noqa: E402
-from coach.face_frame import eye_centers_px, iris_diameter_px  # noqa: E402
-from coach.tracking import FaceTracker  # noqa: E402
+from coach.engine import landmarks as L  # noqa: E402
+from coach.engine.face_frame import eye_centers_px, iris_diameter_px  # noqa: E402
+from coach.engine.tracking import FaceTracker  # noqa: E402
 
 ANCHORS = {
     "mouth_corner": L.MOUTH_CORNER,

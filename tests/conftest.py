@@ -12,8 +12,8 @@ import pytest
 
 os.environ.setdefault("GLOG_minloglevel", "2")
 
-from coach.model import ModelFile, resolve_model  # noqa: E402
-from coach.phantom import PhantomSpec, write_video  # noqa: E402
+from coach.engine.model import ModelFile, resolve_model  # noqa: E402
+from coach.virtual.phantom import PhantomSpec, write_video  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -18,10 +18,10 @@ import sys
 
 os.environ.setdefault("GLOG_minloglevel", "2")
 
-from coach.model import resolve_model  # noqa: E402
-from coach.phantom import PhantomRenderer  # noqa: E402
-from coach.session import RepScore  # noqa: E402
+from coach.engine.model import resolve_model  # noqa: E402
+from coach.sessions.scoring import RepScore  # noqa: E402
 from coach.store import Store  # noqa: E402
+from coach.virtual.phantom import PhantomRenderer  # noqa: E402
 from exercises import get_exercise  # noqa: E402
 from ui.live_run import LiveRun, RunSettings, quick_plan, virtual_patient  # noqa: E402
 

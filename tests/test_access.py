@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from argon2 import PasswordHasher
 
-from coach.session import score_rep
+from coach.sessions.scoring import score_rep
 from coach.store import Store
 from coach.store.access import Access
 from coach.store.auth import Accounts, AuthError, Forbidden, demo_principal

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from coach.validation import evaluate, report, standard_cases
+from coach.virtual.validation import evaluate, report, standard_cases
 
 BASELINE = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "accuracy-quick.json"
 REGRESSION_TOLERANCE_PTS = 1.0

@@ -345,7 +345,7 @@ def test_the_demo_cannot_change_records(data_dir):
 
 
 def _smile_video(tmp_path: Path) -> bytes:
-    from coach.phantom import Schedule, smile_phantom, write_video
+    from coach.virtual.phantom import Schedule, smile_phantom, write_video
 
     spec = smile_phantom(
         2.0, 4.5, schedule=Schedule(lead_in_s=1.2, rise_s=0.8, hold_s=1.5, release_s=0.8, rest_s=1.0, reps=2)

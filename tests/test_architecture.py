@@ -1,4 +1,4 @@
-"""Dependencies point one way: ui → coach ← exercises; mediapipe only in coach/tracking.py."""
+"""Dependencies point one way: ui → coach ← exercises; mediapipe only in coach/engine/tracking.py."""
 
 from __future__ import annotations
 
@@ -80,8 +80,8 @@ def test_imported_modules(source, module, expected):
 
 def test_the_packages_are_scanned():
     files = {p.relative_to(ROOT).as_posix() for p in python_files(*PACKAGES)}
-    assert {"coach/tracking.py", "coach/cli.py", "exercises/registry.py"} <= files
-    assert "mediapipe" in imports_of(ROOT / "coach" / "tracking.py")
+    assert {"coach/engine/tracking.py", "coach/cli.py", "exercises/registry.py"} <= files
+    assert "mediapipe" in imports_of(ROOT / "coach" / "engine" / "tracking.py")
     assert "exercises" in imports_of(ROOT / "coach" / "cli.py")
 
 
@@ -94,7 +94,7 @@ def test_only_the_cli_imports_the_exercise_library():
 
 
 def test_only_the_tracking_adapter_imports_mediapipe():
-    assert offenders(PACKAGES, {"mediapipe"}, allowed=("coach/tracking.py",)) == []
+    assert offenders(PACKAGES, {"mediapipe"}, allowed=("coach/engine/tracking.py",)) == []
 
 
 def test_the_exercise_library_never_imports_the_ui():
@@ -108,3 +108,46 @@ def test_only_the_store_talks_to_the_database():
 
 def test_live_video_plumbing_stays_in_the_ui():
     assert offenders(("coach", "exercises"), {"streamlit_webrtc", "av", "aiortc"}) == []
+
+
+# coach's layers, lowest first; each may import only those before it (and coach.errors, coach.words).
+LAYERS = ("engine", "sessions", "virtual", "live", "store")
+SHARED = {"errors", "words"}
+
+
+def coach_layers_imported(path: Path) -> set[str]:
+    """The coach sub-packages (``engine``, ``store``…) a file imports, at any depth."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names = [node.module] + ([f"{node.module}.{a.name}" for a in node.names] if node.module == "coach" else [])
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == "coach" and len(parts) > 1:
+                found.add(parts[1])
+    return found
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_each_layer_of_coach_imports_only_the_layers_below_it(layer):
+    allowed = set(LAYERS[: LAYERS.index(layer) + 1]) | SHARED
+    bad = [
+        f"{path.relative_to(ROOT).as_posix()} imports coach.{', coach.'.join(sorted(hits))}"
+        for path in python_files(f"coach/{layer}")
+        if (hits := coach_layers_imported(path) - allowed)
+    ]
+    assert bad == []
+
+
+def test_coach_is_made_of_its_layers():
+    """Every module of coach is in a layer, or is the CLI or a shared helper: nothing flat is left."""
+    top = {p.stem for p in (ROOT / "coach").glob("*.py")} - {"__init__", "__main__", "cli"}
+    assert top <= SHARED
+    assert {p.name for p in (ROOT / "coach").iterdir() if p.is_dir() and p.name != "__pycache__"} == set(LAYERS)
+
+
+def test_the_layers_see_no_streamlit_and_the_sessions_no_records():
+    assert offenders(("coach/engine", "coach/sessions"), {"streamlit", "ui", "sqlalchemy"}) == []

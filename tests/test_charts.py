@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from coach.store.repo import HistoryPoint
+from coach.store.info import HistoryPoint
 from ui import charts
 
 

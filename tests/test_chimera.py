@@ -7,12 +7,12 @@ import math
 import numpy as np
 import pytest
 
-from coach import chimera as C
-from coach.landmarks import EYE_INNER, MOUTH_CORNER, N_LANDMARKS
-from coach.observation import FaceObservation
-from coach.phantom import source_image
-from coach.tracking import FaceTracker
-from coach.video import VideoReader
+from coach.engine.landmarks import EYE_INNER, MOUTH_CORNER, N_LANDMARKS
+from coach.engine.observation import FaceObservation
+from coach.engine.tracking import FaceTracker
+from coach.engine.video import VideoReader
+from coach.virtual import chimera as C
+from coach.virtual.phantom import source_image
 
 
 @pytest.fixture(scope="module")

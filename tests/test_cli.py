@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-from coach.phantom import HeadMotion, Schedule, smile_phantom, write_video
+from coach.virtual.phantom import HeadMotion, Schedule, smile_phantom, write_video
 
 ROOT = Path(__file__).resolve().parents[1]
 SHORT3 = Schedule(lead_in_s=1.2, rise_s=0.8, hold_s=1.2, release_s=0.8, rest_s=1.0, reps=3)

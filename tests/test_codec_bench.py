@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from benchmarks import codec
-from coach.phantom import PhantomRenderer
+from coach.virtual.phantom import PhantomRenderer
 from exercises import get_exercise
 from ui.live_run import quick_plan, virtual_patient
 
@@ -28,7 +28,7 @@ def test_vp8_round_trip_gives_back_every_frame_close_to_the_original(denoise):
 
 
 def test_a_condition_scores_its_reps_against_the_truth_and_analyze(tmp_path):
-    from coach.model import resolve_model
+    from coach.engine.model import resolve_model
 
     row = codec.run(sway=True, codec="vp8", reps=1, kbps=1200, model=resolve_model(), folder=str(tmp_path))
     assert row["head"] == "sway" and row["codec"] == "vp8"

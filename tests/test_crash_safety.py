@@ -26,14 +26,15 @@ from sqlalchemy import event, text
 from streamlit.testing.v1 import AppTest
 
 import ui.live_run as live_run
-from coach.phantom import PhantomRenderer, PhantomSpec
-from coach.series import RepSeries
-from coach.session import SessionPlan, rep_series, score_rep
+from coach.sessions.plan import SessionPlan
+from coach.sessions.scoring import rep_series, score_rep
+from coach.sessions.series import RepSeries
 from coach.store import Store
 from coach.store.auth import Accounts
 from coach.store.demo import performance_frames
 from coach.store.export import patient_csv, patient_report_html
-from coach.store.repo import utcnow
+from coach.store.info import utcnow
+from coach.virtual.phantom import PhantomRenderer, PhantomSpec
 from exercises import get_exercise
 from ui.live_run import LiveRun, RunSettings, quick_plan, virtual_patient
 

@@ -12,14 +12,16 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from coach.analysis import analyze_frames, tracked
-from coach.exercise import MEASURES
-from coach.measures.direction import DRAGGED_MM, IN, OUT, UP, UP_AND_OUT, dragged
-from coach.measures.sides import PerSide
-from coach.phantom import Action, PhantomRenderer, Schedule, source_image
-from coach.phantom3d import FaceModel3D, Phantom3DSpec
-from coach.session import BASELINE, HOLD, REST, SessionEngine, SessionPlan, score_rep
-from coach.session_phantom import Performance, session_phantom
+from coach.engine.analysis import analyze_frames, tracked
+from coach.engine.exercise import MEASURES
+from coach.engine.measures.direction import DRAGGED_MM, IN, OUT, UP, UP_AND_OUT, dragged
+from coach.engine.measures.sides import PerSide
+from coach.sessions.cues import SessionEngine
+from coach.sessions.plan import BASELINE, HOLD, REST, SessionPlan
+from coach.sessions.scoring import score_rep
+from coach.virtual.phantom import Action, PhantomRenderer, Schedule, source_image
+from coach.virtual.phantom3d import FaceModel3D, Phantom3DSpec
+from coach.virtual.session_phantom import Performance, session_phantom
 from exercises import get_exercise
 from tests.test_scoring import frames_for
 
@@ -167,7 +169,7 @@ def test_a_guided_session_cues_and_flags_a_corner_dragged_across(model):
 
 
 def test_why_a_movement_was_not_measured_names_the_exercise_s_own_area():
-    from coach.measures.peak import reason_words
+    from coach.engine.measures.peak import reason_words
 
     assert reason_words("hidden", MEASURES["eye_closure"].area) == (
         "part of your eye area was hidden or changed too fast to follow"

@@ -14,9 +14,9 @@ from dataclasses import replace
 
 import pytest
 
-from coach.analysis import analyze_video
-from coach.session import SessionPlan
-from coach.session_phantom import Performance, session_phantom
+from coach.engine.analysis import analyze_video
+from coach.sessions.plan import SessionPlan
+from coach.virtual.session_phantom import Performance, session_phantom
 from exercises import get_exercise, load_library
 from exercises.registry import LIBRARY_DIR
 from tests.test_cli import run_cli

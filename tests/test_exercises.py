@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from coach.engine.exercise import ExerciseSpec
 from coach.errors import ExerciseError
-from coach.exercise import ExerciseSpec
 from exercises.registry import LIBRARY_DIR, get_exercise, load_library
 
 # One valid exercise, field → TOML value text.

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from coach import landmarks as L
-from coach.face_frame import MAX_PITCH_CHANGE_DEG, MAX_YAW_DEG, FaceFrame, face_frame, pose_angles_deg
+from coach.engine import landmarks as L
+from coach.engine.face_frame import MAX_PITCH_CHANGE_DEG, MAX_YAW_DEG, FaceFrame, face_frame, pose_angles_deg
 
 PX_PER_MM = 2.0
 IRIS_PX = L.IRIS_DIAMETER_MM * PX_PER_MM  # 23.4 px

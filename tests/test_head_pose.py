@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from coach.motion.rigid import HeadPose3D, _project, _unproject, fit_head_motion, fit_head_pose3d
-from coach.motion.tissue import PointQuality
-from coach.motion.trust import EDGE, HIDDEN, LIGHT, MOVING, judge
+from coach.engine.motion.rigid import HeadPose3D, _project, _unproject, fit_head_motion, fit_head_pose3d
+from coach.engine.motion.tissue import PointQuality
+from coach.engine.motion.trust import EDGE, HIDDEN, LIGHT, MOVING, judge
 
 CENTRE = np.array([120.0, 130.0])
 DISTANCE_PX = 600.0

@@ -14,11 +14,11 @@ import cv2
 import numpy as np
 import pytest
 
-from coach import landmarks as L
-from coach.analysis import Analyzer
-from coach.measurer import BAD_LANDMARKS, CALIBRATING, NO_FACE, OK, UNSURE, FaceMeasurer
-from coach.observation import FaceObservation
-from coach.phantom import PhantomRenderer, Schedule, smile_phantom
+from coach.engine import landmarks as L
+from coach.engine.analysis import Analyzer
+from coach.engine.measurer import BAD_LANDMARKS, CALIBRATING, NO_FACE, OK, UNSURE, FaceMeasurer
+from coach.engine.observation import FaceObservation
+from coach.virtual.phantom import PhantomRenderer, Schedule, smile_phantom
 from tests.test_face_frame import FRONTAL_PX, landmarks_px
 
 ONE_REP = Schedule(lead_in_s=1.2, rise_s=0.8, hold_s=1.2, release_s=0.8, rest_s=1.0, reps=1)

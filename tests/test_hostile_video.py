@@ -1,6 +1,6 @@
 """Messy and hostile video input: uploads judged by content, odd containers, odd sizes and rates.
 
-What the patient sees for each case is listed in the README ("Bad inputs tried").
+What the patient sees for each case is listed in docs/research.md ("Bad inputs tried").
 """
 
 from __future__ import annotations
@@ -21,10 +21,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coach.analysis import Analyzer
-from coach.errors import VideoError
-from coach.phantom import PhantomRenderer, Schedule, smile_phantom, write_video
-from coach.video import (
+from coach.engine.analysis import Analyzer
+from coach.engine.video import (
     CONTAINER_SUFFIX,
     DEFAULT_FPS,
     HEAD_BYTES,
@@ -36,6 +34,8 @@ from coach.video import (
     frame_rate,
     sniff_video,
 )
+from coach.errors import VideoError
+from coach.virtual.phantom import PhantomRenderer, Schedule, smile_phantom, write_video
 from tests.test_cli import run_cli
 from tests.test_hostile_frames import dim
 

@@ -10,12 +10,13 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from coach.demo import FramePacer, play_phantom
-from coach.live import LiveCoach
-from coach.phantom import PhantomRenderer
-from coach.series import RepSeries
-from coach.session import SessionEngine, SessionPlan
-from coach.session_phantom import Performance, session_phantom
+from coach.live.coach import LiveCoach
+from coach.live.play import FramePacer, play_phantom
+from coach.sessions.cues import SessionEngine
+from coach.sessions.plan import SessionPlan
+from coach.sessions.series import RepSeries
+from coach.virtual.phantom import PhantomRenderer
+from coach.virtual.session_phantom import Performance, session_phantom
 from exercises import get_exercise
 
 FAST = {"rise_s": 0.8, "hold_s": 1.5, "release_s": 0.8, "rest_s": 1.2}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from coach.phantom import PhantomRenderer
 from coach.store import Store
+from coach.virtual.phantom import PhantomRenderer
 from exercises import get_exercise, load_library, load_programs
 from ui.live_run import LiveRun, RunSettings, RunSlot, quick_plan, virtual_patient
 
@@ -146,8 +146,8 @@ def test_the_virtual_patient_can_do_every_program(program_id):
 
 
 def test_the_virtual_patients_eye_closure_is_scored_with_the_weaker_side_named(model):
-    from coach.analysis import tracked
-    from coach.session import SessionEngine
+    from coach.engine.analysis import tracked
+    from coach.sessions.cues import SessionEngine
 
     plan = quick_plan(get_exercise("gentle_eye_closure"), 2)
     spec = virtual_patient(plan, "left", ratio=0.5)
@@ -185,7 +185,8 @@ def test_a_camera_faster_than_the_coach_is_skipped_not_queued_and_the_timing_sta
 def test_the_hold_countdown_is_shown_once_so_two_displays_never_disagree():
     """Issue 14: the panel beside the picture read one less than the countdown on it (each
     refreshed at its own moment); the panel now shows the words, the picture the number."""
-    from coach.session import HOLD, Cue
+    from coach.sessions.cues import Cue
+    from coach.sessions.plan import HOLD
 
     hold = Cue(10.0, 0, "smile", "Gentle smile", 1, 3, HOLD, "Hold… 2", 1.4)
     assert (hold.countdown, hold.words) == (2, "Hold…")

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coach import landmarks as L
-from coach.measures.landmark import (
+from coach.engine import landmarks as L
+from coach.engine.measures.landmark import (
     blendshape_pairs,
     brow_height_mm,
     commissure_mm,
@@ -23,8 +23,8 @@ from coach.measures.landmark import (
     resting_asymmetry,
     smile_angle_deg,
 )
-from coach.measures.sides import PerSide, other_side
-from coach.measures.symmetry import WEAKER_MAX_SYMMETRY_PCT, WEAKER_MIN_DIFF_MM, symmetry_pct, weaker_side
+from coach.engine.measures.sides import PerSide, other_side
+from coach.engine.measures.symmetry import WEAKER_MAX_SYMMETRY_PCT, WEAKER_MIN_DIFF_MM, symmetry_pct, weaker_side
 
 # A symmetric resting face in millimetres.
 REST_MM: dict[int, list[float]] = {
@@ -318,7 +318,7 @@ def test_other_side():
 
 
 def test_the_reference_averages_half_a_second_of_rest_except_for_the_eyelids():
-    from coach.measurer import FaceMeasurer, reference_frames_for
+    from coach.engine.measurer import FaceMeasurer, reference_frames_for
     from exercises import load_library
 
     for ex in load_library().values():
@@ -336,8 +336,8 @@ def test_tissue_motion_survives_a_new_crop_size_and_a_refused_reference():
     # scale must give each a fresh object, and a refused reference must leave the last one whole.
     import cv2
 
-    from coach.face_frame import face_frame
-    from coach.motion.tissue import TissueMotion
+    from coach.engine.face_frame import face_frame
+    from coach.engine.motion.tissue import TissueMotion
     from tests.test_face_frame import landmarks_px
 
     rng = np.random.default_rng(7)
@@ -368,7 +368,7 @@ def test_tissue_motion_survives_a_new_crop_size_and_a_refused_reference():
     ],
 )
 def test_the_scale_comes_from_both_irises_only_when_they_agree(iris, opening, chosen):
-    from coach.measurer import scale_eye
+    from coach.engine.measurer import scale_eye
 
     assert scale_eye(iris, opening) == chosen
     # A head turned 15 degrees shows the far eye smaller by perspective: both are kept.
@@ -378,11 +378,11 @@ def test_the_scale_comes_from_both_irises_only_when_they_agree(iris, opening, ch
 def test_a_scale_from_one_eye_is_used_and_said(model, monkeypatch):
     # The portrait's irises differ by 3.6 %: with the tolerance made tighter than that,
     # the scale comes from the more open (left) eye's iris alone, and the result says so.
-    import coach.measurer as measurer_module
-    from coach.analysis import analyze_frames
-    from coach.measurer import FaceMeasurer
-    from coach.phantom import PhantomRenderer, PhantomSpec
-    from coach.tracking import FaceTracker
+    import coach.engine.measurer as measurer_module
+    from coach.engine.analysis import analyze_frames
+    from coach.engine.measurer import FaceMeasurer
+    from coach.engine.tracking import FaceTracker
+    from coach.virtual.phantom import PhantomRenderer, PhantomSpec
 
     spec = PhantomSpec(duration_s=1.0)
 
@@ -413,8 +413,8 @@ def test_the_tracker_keeps_following_its_face_when_a_larger_one_comes_into_view(
     # someone closer to the camera (the same portrait, 225 px, on the right) comes into view.
     import cv2
 
-    from coach.phantom import PhantomRenderer, PhantomSpec
-    from coach.tracking import FaceTracker
+    from coach.engine.tracking import FaceTracker
+    from coach.virtual.phantom import PhantomRenderer, PhantomSpec
 
     _, photo = next(iter(PhantomRenderer(PhantomSpec(duration_s=0.1)).frames()))  # 640 x 480, face about 200 px
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from coach.engine.model import ENV_VAR, MODEL_FILENAME, MODEL_SHA256, MODEL_SIZE_BYTES, cache_dir, resolve_model
 from coach.errors import FaceCoachError, ModelError
-from coach.model import ENV_VAR, MODEL_FILENAME, MODEL_SHA256, MODEL_SIZE_BYTES, cache_dir, resolve_model
 
 
 @pytest.fixture(scope="module")

@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from coach.landmarks import MOUTH_CORNER
-from coach.live import LiveSnapshot
-from coach.measurer import NO_FACE, OK, FrameMeasures
-from coach.measures.sides import PerSide
-from coach.phantom import PhantomRenderer, PhantomSpec
-from coach.session import HOLD, Cue, LiveFeedback, SessionUpdate
-from coach.tracking import FaceTracker
+from coach.engine.landmarks import MOUTH_CORNER
+from coach.engine.measurer import NO_FACE, OK, FrameMeasures
+from coach.engine.measures.sides import PerSide
+from coach.engine.tracking import FaceTracker
+from coach.live.coach import LiveSnapshot
+from coach.sessions.cues import Cue, LiveFeedback, SessionUpdate
+from coach.sessions.plan import HOLD
+from coach.virtual.phantom import PhantomRenderer, PhantomSpec
 from exercises import get_exercise
 from ui.overlay import (
     NO_FACE_TEXT,

@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from coach.phantom import (
+from coach.virtual.phantom import (
     SOURCE_ANCHORS_PX,
     SOURCE_PX_PER_MM,
     Action,

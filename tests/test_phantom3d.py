@@ -8,12 +8,12 @@ import math
 import numpy as np
 import pytest
 
-from coach import landmarks as L
-from coach.face_frame import pose_angles_deg
-from coach.observation import FaceObservation
-from coach.phantom import Action, Schedule, source_image
-from coach.phantom3d import FaceModel3D, HeadMotion3D, Phantom3DSpec, smile_phantom_3d
-from coach.tracking import FaceTracker
+from coach.engine import landmarks as L
+from coach.engine.face_frame import pose_angles_deg
+from coach.engine.observation import FaceObservation
+from coach.engine.tracking import FaceTracker
+from coach.virtual.phantom import Action, Schedule, source_image
+from coach.virtual.phantom3d import FaceModel3D, HeadMotion3D, Phantom3DSpec, smile_phantom_3d
 
 SCHEDULE = Schedule(lead_in_s=0.5, rise_s=0.5, hold_s=1.0, release_s=0.5, rest_s=0.5, reps=1)
 HOLD_S = 1.5
@@ -34,7 +34,7 @@ def test_a_photo_without_a_face_is_refused(model):
 
 def test_the_model_keeps_the_photo_the_mesh_and_the_scale(face):
     assert face.landmarks_px.shape == (478, 3)
-    assert face.px_per_mm == pytest.approx(8.67 / 11.7, rel=0.05)  # the iris, as coach.phantom measured it
+    assert face.px_per_mm == pytest.approx(8.67 / 11.7, rel=0.05)  # the iris, as coach.virtual.phantom measured it
     n = len(face.points_px)
     assert n > L.N_LANDMARKS and face.turns.shape == (n,) and not face.turns.all()
     assert face.triangles.min() >= 0 and face.triangles.max() < n

@@ -19,13 +19,13 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from coach import landmarks as L
+from coach.engine import landmarks as L
+from coach.engine.exercise import ExerciseSpec
+from coach.engine.face_frame import face_frame, pose_angles_deg
+from coach.engine.measures import landmark as lmm
+from coach.engine.measures.sides import PerSide, other_side
+from coach.engine.measures.symmetry import symmetry_pct, weaker_side
 from coach.errors import ExerciseError
-from coach.exercise import ExerciseSpec
-from coach.face_frame import face_frame, pose_angles_deg
-from coach.measures import landmark as lmm
-from coach.measures.sides import PerSide, other_side
-from coach.measures.symmetry import symmetry_pct, weaker_side
 from exercises.programs import Program, check_overrides, parse_program
 from exercises.registry import _FIELDS, load_file, parse_exercise
 from tests.test_face_frame import landmarks_px

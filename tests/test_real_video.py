@@ -14,9 +14,9 @@ import pytest
 
 from benchmarks.media import MediaUnavailable, fetch
 from benchmarks.realvideo import analyse, measure_window, read_frames, tracked_clip
-from coach import chimera
-from coach.measurer import OK, UNSURE
-from coach.measures import landmark as lmm
+from coach.engine.measurer import OK, UNSURE
+from coach.engine.measures import landmark as lmm
+from coach.virtual import chimera
 from tests.conftest import unavailable
 
 CLIP = "franck"
@@ -52,7 +52,7 @@ def test_every_untrusted_frame_says_why_and_the_warning_never_blames_a_still_pat
     "are not mirror-equivariant",
 )
 def test_a_mirrored_clip_swaps_the_sides_frame_by_frame(clip_path, model):
-    from coach.analysis import Analyzer
+    from coach.engine.analysis import Analyzer
 
     def per_frame(mirrored: bool) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         out = {}
@@ -78,7 +78,7 @@ def test_symmetric_chimeras_of_real_smiles_are_measured_symmetric_or_not_at_all(
     # the gate would withhold is seen too: a number the engine would give (confidence at
     # or above its gate) is within 10 points. Before the rep confidence, one of these read
     # 86.3 % with every frame passed; its confidence is 0.00.
-    import coach.measures.peak as peak
+    import coach.engine.measures.peak as peak
 
     gate = peak.MIN_REP_CONFIDENCE
     monkeypatch.setattr(peak, "MIN_REP_CONFIDENCE", 0.0)
@@ -99,7 +99,7 @@ def test_symmetric_chimeras_of_real_smiles_are_measured_symmetric_or_not_at_all(
 
 
 def test_unsure_frames_carry_no_movement_numbers():
-    from coach.measurer import FrameMeasures
+    from coach.engine.measurer import FrameMeasures
 
     fm = FrameMeasures(0.0, UNSURE, confidence=0.1, reason="moving")
     assert not fm.ok and fm.movement_mm == {} and fm.excursion_mm() is None
@@ -111,14 +111,14 @@ def test_the_head_fits_standard_error_is_honest_on_real_video(clip_path, model):
     # Two halves of the firm points, fitted apart, disagree at the mouth corner by about
     # what their standard errors say (benchmarks/rigid_split.py): the confidence's
     # head-motion term is neither padded nor optimistic on a real talking face. Their
-    # errors last about a second, not a whole hold (coach.measures.peak.ERROR_MEMORY_S).
+    # errors last about a second, not a whole hold (coach.engine.measures.peak.ERROR_MEMORY_S).
     from benchmarks.rigid_split import check_clip
-    from coach.measures.peak import ERROR_MEMORY_S
+    from coach.engine.measures.peak import ERROR_MEMORY_S
 
     row = check_clip(CLIP, 20.0, model)
     assert row["frames"] >= 400
     assert 0.7 <= row["honesty_ratio"] <= 1.3, row
-    # The firm points are also read from a flow with wide patches (coach.motion.tissue.HEAD_PATCH_MM):
+    # The firm points are also read from a flow with wide patches (coach.engine.motion.tissue.HEAD_PATCH_MM):
     # with the usual patches alone (about 11 mm) the two halves differed by 2.7 mm (median) on this
     # clip and the whole fit's standard error was about 1 mm; with both, 1.6 and 0.7 mm.
     assert row["halves_differ_mm_median"] < 2.0 and row["full_fit_se_mm_median"] < 0.85, row

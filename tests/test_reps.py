@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from coach.reps import ACTIVE, REST, RepDetector, RepWindow
+from coach.engine.reps import ACTIVE, REST, RepDetector, RepWindow
 
 FPS = 30.0
 # Defaults: on at 1.0 mm, off below 0.5 mm, reps last ≥ 0.4 s, gaps up to 0.6 s are bridged.

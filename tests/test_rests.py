@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from coach.analysis import analyze_video
-from coach.phantom import Action, PhantomSpec, Timeline
+from coach.engine.analysis import analyze_video
+from coach.virtual.phantom import Action, PhantomSpec, Timeline
 
 SMILES = tuple((t, t + 1.0, t + 3.0, t + 4.0) for t in (1.5, 7.0, 12.5, 18.0))
 

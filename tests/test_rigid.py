@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from coach.motion.rigid import Similarity, fit_similarity
+from coach.engine.motion.rigid import Similarity, fit_similarity
 
 # A 10 × 10 grid of points 10 px apart, like the rigid patches of a face crop.
 GRID_PX = np.array([[200.0 + 10 * i, 150.0 + 10 * j] for j in range(10) for i in range(10)])

@@ -8,9 +8,9 @@ import math
 import numpy as np
 import pytest
 
-from coach.analysis import Analyzer, analyze_video
-from coach.measurer import OK, TURNED
-from coach.phantom import HeadMotion, PhantomRenderer, Schedule, smile_phantom
+from coach.engine.analysis import Analyzer, analyze_video
+from coach.engine.measurer import OK, TURNED
+from coach.virtual.phantom import HeadMotion, PhantomRenderer, Schedule, smile_phantom
 
 SHORT2 = Schedule(lead_in_s=1.2, rise_s=0.8, hold_s=1.2, release_s=0.8, rest_s=1.0, reps=2)
 

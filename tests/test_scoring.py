@@ -6,20 +6,12 @@ from dataclasses import replace
 
 import pytest
 
+from coach.engine.measures.sides import PerSide
 from coach.errors import ExerciseError
-from coach.measures.sides import PerSide
-from coach.session import (
-    HOLD,
-    MOVE,
-    RELEASE,
-    REST,
-    ExerciseSummary,
-    _Frame,
-    assessment_grades,
-    score_rep,
-    session_score,
-    unmeasured_reason,
-)
+from coach.sessions.grades import assessment_grades
+from coach.sessions.plan import HOLD, MOVE, RELEASE, REST
+from coach.sessions.scoring import FrameRecord, score_rep, unmeasured_reason
+from coach.sessions.summary import ExerciseSummary, session_score
 from exercises import get_exercise, get_program
 from exercises.programs import check_overrides, parse_program
 
@@ -49,7 +41,7 @@ def frames_for(ex, left_peak, right_peak, lag_right_s=0.0, narrowing=None, mouth
 
         lv, rv = left_peak * level(t), right_peak * level(t - lag_right_s)
         out.append(
-            _Frame(
+            FrameRecord(
                 t,
                 phase,
                 PerSide(lv, rv),

@@ -8,10 +8,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from coach.analysis import tracked
-from coach.phantom import PhantomRenderer, PhantomSpec
-from coach.session import BASELINE, DONE, HOLD, MOVE, PAUSED, RELEASE, REST, SessionEngine, SessionPlan
-from coach.session_phantom import Performance, session_phantom
+from coach.engine.analysis import tracked
+from coach.sessions.cues import SessionEngine
+from coach.sessions.plan import BASELINE, DONE, HOLD, MOVE, PAUSED, RELEASE, REST, SessionPlan
+from coach.virtual.phantom import PhantomRenderer, PhantomSpec
+from coach.virtual.session_phantom import Performance, session_phantom
 from exercises import get_exercise, get_program, load_library
 
 FAST = {"rise_s": 0.8, "hold_s": 1.5, "release_s": 0.8, "rest_s": 1.2}
@@ -149,7 +150,7 @@ def test_a_whole_program_of_every_exercise(model):
 
 @pytest.mark.slow
 def test_replay_gives_identical_scores(model, phantom_video):
-    from coach.video import VideoReader
+    from coach.engine.video import VideoReader
 
     plan = SessionPlan("t", "smile", (quick("pucker", 2),))
     spec = session_phantom(plan, {"pucker": Performance(3.0, 1.5)})

@@ -14,9 +14,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from coach.measurer import NO_FACE, OK, FrameMeasures
-from coach.measures.sides import PerSide
-from coach.session import BASELINE, DONE, HOLD, MOVE, PAUSED, RELEASE, REST, SessionEngine, SessionPlan
+from coach.engine.measurer import NO_FACE, OK, FrameMeasures
+from coach.engine.measures.sides import PerSide
+from coach.sessions.cues import SessionEngine
+from coach.sessions.plan import BASELINE, DONE, HOLD, MOVE, PAUSED, RELEASE, REST, SessionPlan
 from exercises import get_exercise
 
 FPS = 30.0

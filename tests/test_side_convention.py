@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from skimage import data
 
-from coach.analysis import analyze_video
-from coach.landmarks import EYE_OUTER, MOUTH_CORNER
-from coach.phantom import Schedule, smile_phantom
-from coach.tracking import FaceTracker
+from coach.engine.analysis import analyze_video
+from coach.engine.landmarks import EYE_OUTER, MOUTH_CORNER
+from coach.engine.tracking import FaceTracker
+from coach.virtual.phantom import Schedule, smile_phantom
 
 SHORT = Schedule(lead_in_s=1.2, rise_s=0.8, hold_s=1.2, release_s=0.8, rest_s=1.0, reps=1)
 

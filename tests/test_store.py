@@ -11,8 +11,9 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from coach.series import RepSeries
-from coach.session import build_result, rep_series, score_rep
+from coach.sessions.scoring import rep_series, score_rep
+from coach.sessions.series import RepSeries
+from coach.sessions.summary import build_result
 from coach.store import Store, StoreError, streak_days
 from coach.store.db import current_tables
 from coach.store.demo import performance_frames, seed_demo
@@ -217,7 +218,7 @@ def test_demo_clinic_is_seeded_once_with_engine_scored_history(store):
 def test_practice_that_is_nobodys_own_is_forgotten(tmp_path):
     """Issue 14: before, the virtual patient's practice was saved in real patients' records and
     demo visitors' practice in the shared demo record; the app removes both when it starts."""
-    from coach.session import SessionPlan
+    from coach.sessions.plan import SessionPlan
     from exercises import get_exercise
 
     store = Store(f"sqlite:///{tmp_path / 'old.db'}")

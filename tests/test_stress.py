@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from coach.phantom import HeadMotion, Schedule, smile_phantom, write_video
+from coach.virtual.phantom import HeadMotion, Schedule, smile_phantom, write_video
 
 ROOT = Path(__file__).resolve().parents[1]
 N_VIDEOS = 32

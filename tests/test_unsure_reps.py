@@ -14,11 +14,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from coach.analysis import Analyzer
-from coach.measurer import OK, UNSURE, FrameMeasures
-from coach.measures.peak import MIN_TRUSTED_FRAMES, NO_REST, REST_LOOKBACK_S, enough_trusted, own_rest_seen
-from coach.measures.sides import PerSide
-from coach.reps import RepDetector
+from coach.engine.analysis import Analyzer
+from coach.engine.measurer import OK, UNSURE, FrameMeasures
+from coach.engine.measures.peak import MIN_TRUSTED_FRAMES, NO_REST, REST_LOOKBACK_S, enough_trusted, own_rest_seen
+from coach.engine.measures.sides import PerSide
+from coach.engine.reps import RepDetector
 
 FPS = 30.0
 
@@ -173,7 +173,7 @@ def test_a_movement_only_the_landmarks_saw_does_not_block_a_fresh_reference():
 
 
 def test_rep_confidence_weighs_the_frames_doubt_against_the_movement_size():
-    from coach.measures.peak import rep_confidence
+    from coach.engine.measures.peak import rep_confidence
 
     times = [i / FPS for i in range(45)]  # a 1.5 s hold
     sure, doubtful = [0.95] * 45, [0.35] * 45
@@ -192,7 +192,7 @@ def test_rep_confidence_weighs_the_frames_doubt_against_the_movement_size():
 
 
 def test_how_sure_words_follow_the_rep_calibration_bands():
-    from coach.measures.peak import how_sure
+    from coach.engine.measures.peak import how_sure
 
     assert [how_sure(c) for c in (0.95, 0.8, 0.6, 0.49, 0.0)] == ["sure", "sure", "fairly sure", "unsure", "unsure"]
 
@@ -212,7 +212,7 @@ def test_a_rep_too_small_for_its_frames_doubt_is_reported_not_measured():
 
 
 def test_a_smiles_confidence_is_its_own_points_not_an_eyelids_beside_it():
-    from coach.analysis import sample_of
+    from coach.engine.analysis import sample_of
     from exercises import get_exercise
 
     fm = _frame(1.0, 3.0, 3.0, confidence=0.35)  # the frame's least sure point: an eyelid closing

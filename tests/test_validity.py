@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from benchmarks import validity as V
-from coach.phantom import source_image
+from coach.virtual.phantom import source_image
 
 RECORD_KEYS = {
     "case",
@@ -208,7 +208,7 @@ def test_vp8_returns_every_frame_at_its_time():
 
 
 def test_padding_keeps_the_face_where_its_landmarks_are(model):
-    from coach.phantom3d import FaceModel3D
+    from coach.virtual.phantom3d import FaceModel3D
 
     rgb = np.clip(source_image() + 0.5, 0, 255).astype(np.uint8)
     face = FaceModel3D.from_image(rgb, model)

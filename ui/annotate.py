@@ -5,9 +5,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from coach.landmarks import MOUTH_CORNER
-from coach.measurer import FrameMeasures
-from coach.observation import FaceObservation
+from coach.engine.landmarks import MOUTH_CORNER
+from coach.engine.measurer import FrameMeasures
+from coach.engine.observation import FaceObservation
 
 LEFT_COLOUR = (40, 150, 255)  # RGB, patient's left
 RIGHT_COLOUR = (255, 140, 40)  # RGB, patient's right

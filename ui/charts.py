@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from coach.store.export import HEALTHY_SYMMETRY_PCT
-from coach.store.repo import HistoryPoint
+from coach.store.info import HistoryPoint
 
 LEFT = "#1f77d0"
 RIGHT = "#ef8a17"

@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
+from coach.engine.model import ModelFile, resolve_model
 from coach.errors import FaceCoachError
-from coach.model import ModelFile, resolve_model
 from coach.store import Store, default_url
 from coach.store.access import Access
 from coach.store.auth import Accounts, AuthError, Forbidden, Principal
 from coach.store.demo import seed_demo
-from coach.store.repo import PatientInfo
+from coach.store.info import PatientInfo
 from exercises import get_program, load_library, load_programs
 
 log = logging.getLogger(__name__)

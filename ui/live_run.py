@@ -16,14 +16,16 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from coach.exercise import ExerciseSpec
-from coach.live import LiveCoach, LiveSnapshot
-from coach.model import ModelFile
-from coach.phantom import PhantomSpec
-from coach.series import RepSeries
-from coach.session import RepScore, SessionPlan, SessionResult
-from coach.session_phantom import Performance, session_phantom
-from coach.store.repo import utcnow
+from coach.engine.exercise import ExerciseSpec
+from coach.engine.model import ModelFile
+from coach.live.coach import LiveCoach, LiveSnapshot
+from coach.sessions.plan import SessionPlan
+from coach.sessions.scoring import RepScore
+from coach.sessions.series import RepSeries
+from coach.sessions.summary import SessionResult
+from coach.store.info import utcnow
+from coach.virtual.phantom import PhantomSpec
+from coach.virtual.session_phantom import Performance, session_phantom
 from ui.overlay import draw_overlay, draw_simple_face
 
 log = logging.getLogger(__name__)
@@ -265,7 +267,7 @@ class LiveRun:
     # -- the virtual patient ------------------------------------------------------------
     def start_demo(self, spec: PhantomSpec, speed: float = 1.0, on_end: Callable[[], None] | None = None) -> None:
         """Play the virtual patient through this run on a background thread, in real time."""
-        from coach.demo import play_phantom
+        from coach.live.play import play_phantom
 
         def work() -> None:
             try:

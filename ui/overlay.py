@@ -22,14 +22,15 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from coach import landmarks as L
+from coach.engine import landmarks as L
+from coach.engine.exercise import ExerciseSpec
+from coach.engine.face_frame import eye_centers_px, face_frame
+from coach.engine.measurer import NO_FACE
+from coach.engine.observation import FaceObservation
 from coach.errors import FaceCoachError
-from coach.exercise import ExerciseSpec
-from coach.face_frame import eye_centers_px, face_frame
-from coach.live import LiveSnapshot, frame_brightness
-from coach.measurer import NO_FACE
-from coach.observation import FaceObservation
-from coach.session import DONE, Cue, LiveFeedback, SessionUpdate
+from coach.live.coach import LiveSnapshot, frame_brightness
+from coach.sessions.cues import Cue, LiveFeedback, SessionUpdate
+from coach.sessions.plan import DONE
 from ui.annotate import LEFT_COLOUR, RIGHT_COLOUR
 
 SIDE_COLOUR = {"left": LEFT_COLOUR, "right": RIGHT_COLOUR}  # RGB

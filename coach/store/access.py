@@ -13,10 +13,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from coach.session import RepScore, SessionResult
+from coach.sessions.scoring import RepScore
+from coach.sessions.summary import SessionResult
 from coach.store.auth import Forbidden, Principal
 from coach.store.export import patient_csv, patient_report_html
-from coach.store.repo import (
+from coach.store.info import (
     AccessEntry,
     AssignmentInfo,
     HistoryPoint,
@@ -25,9 +26,9 @@ from coach.store.repo import (
     PatientOverview,
     SessionDetail,
     SessionInfo,
-    Store,
     TherapistInfo,
 )
+from coach.store.repo import Store
 
 NOT_YOURS = "You do not have access to this patient's records"
 DEMO_READ_ONLY = "This is the demo: sign in as a therapist to change records"

@@ -18,7 +18,8 @@ from sqlalchemy import delete, func, select
 
 from coach.errors import FaceCoachError
 from coach.store import models as m
-from coach.store.repo import Store, utcnow
+from coach.store.info import utcnow
+from coach.store.repo import Store
 from coach.words import count
 
 ROLES = ("admin", "therapist", "patient")

@@ -3,8 +3,8 @@
 So the progress pages and the therapist dashboard have something to show on a
 fresh install. The example sessions are *performances* made up here (a left
 side that slowly recovers, with day-to-day noise and missed days) and then
-scored by the real engine code (:func:`coach.session.score_rep`,
-:func:`coach.session.build_result`); they are stored with ``source="demo"`` and
+scored by the real engine code (:func:`coach.sessions.scoring.score_rep`,
+:func:`coach.sessions.summary.build_result`); they are stored with ``source="demo"`` and
 the patient is marked as a demo patient, so they are never mistaken for a
 person's data.
 """
@@ -15,9 +15,11 @@ from datetime import date, datetime, time, timedelta
 
 import numpy as np
 
-from coach.exercise import ExerciseSpec
-from coach.measures.sides import PerSide
-from coach.session import HOLD, MOVE, RELEASE, REST, SessionPlan, _Frame, build_result, rep_series, score_rep
+from coach.engine.exercise import ExerciseSpec
+from coach.engine.measures.sides import PerSide
+from coach.sessions.plan import HOLD, MOVE, RELEASE, REST, SessionPlan
+from coach.sessions.scoring import FrameRecord, rep_series, score_rep
+from coach.sessions.summary import build_result
 from coach.store.repo import Store
 
 DEMO_THERAPIST = "Sam Rivera (demo therapist)"
@@ -41,7 +43,7 @@ def _level(t: float, ex: ExerciseSpec, delay: float = 0.0) -> float:
 
 def performance_frames(
     ex: ExerciseSpec, strong: float, weak_ratio: float, weak_side: str, lag_s: float, eye_pct: float, rng
-) -> list[_Frame]:
+) -> list[FrameRecord]:
     """One made-up rep: both sides rise, hold and release; the weak side moves ``weak_ratio`` as much, later."""
     total = ex.rise_s + ex.hold_s + ex.release_s + 0.6
     out = []
@@ -63,7 +65,7 @@ def performance_frames(
             narrowing = PerSide(*((eye_pct if s == weak_side else 3.0) * _level(t, ex) for s in ("left", "right")))
         elif ex.watch == "mouth":
             mouth = PerSide(*((0.6 if s == weak_side else 0.2) * _level(t, ex) for s in ("left", "right")))
-        out.append(_Frame(t, phase, value, move if ex.measure == "mouth_corner" else None, narrowing, mouth, 0.9))
+        out.append(FrameRecord(t, phase, value, move if ex.measure == "mouth_corner" else None, narrowing, mouth, 0.9))
     return out
 
 

@@ -12,7 +12,8 @@ import io
 from collections import defaultdict
 from datetime import datetime
 
-from coach.store.repo import HistoryPoint, Store
+from coach.store.info import HistoryPoint
+from coach.store.repo import Store
 
 CSV_COLUMNS = (
     "session_id",

@@ -148,7 +148,7 @@ class Rep(Base):
 
 
 class RepSeriesRow(Base):
-    """A rep's compact per-frame series (see :class:`coach.series.RepSeries`)."""
+    """A rep's compact per-frame series (see :class:`coach.sessions.series.RepSeries`)."""
 
     __tablename__ = "rep_series"
 

@@ -237,7 +237,7 @@ def launch_fake_camera(y4m_path: str | Path, screenshot: Path | None = None, pho
     """Headless Chromium whose camera plays ``y4m_path`` (looping); yields a new page.
 
     Args:
-        y4m_path: an I420 YUV4MPEG2 file (``coach.phantom.write_video(spec, "x.y4m")``);
+        y4m_path: an I420 YUV4MPEG2 file (``coach.virtual.phantom.write_video(spec, "x.y4m")``);
             other containers silently give no camera, so anything else is refused.
         screenshot: where to save a full-page screenshot when leaving (also after a failure).
         phone: a phone's screen (390×844, touch) instead of a laptop's (1280×900).
@@ -347,7 +347,7 @@ def patient_account(database_url: str, name: str = "Kim", affected_side: str = "
     from coach.store import Store
     from coach.store.access import Access
     from coach.store.auth import Accounts, Principal
-    from coach.store.repo import utcnow
+    from coach.store.info import utcnow
 
     store = Store(database_url)
     try:

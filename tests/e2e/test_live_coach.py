@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from coach.phantom import HeadMotion, write_video
-from coach.series import RepSeries
+from coach.sessions.series import RepSeries
 from coach.store import Store
+from coach.virtual.phantom import HeadMotion, write_video
 from exercises import get_exercise
 from tests.e2e.conftest import (
     REPO,

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from coach.phantom import write_video
+from coach.virtual.phantom import write_video
 from tests.e2e.conftest import (
     PATIENT_PASSWORD,
     SCREENSHOTS,

@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 import re
 
-from coach.phantom import Schedule, smile_phantom, write_video
 from coach.store import Store
+from coach.virtual.phantom import Schedule, smile_phantom, write_video
 from tests.e2e.conftest import REPO, open_page, patient_account, sign_in, wait_for_text
 
 MIN_FPS = 25.0  # the bar: frames a second the coach measured, median over the repetitions

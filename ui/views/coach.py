@@ -15,8 +15,9 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from coach.errors import FaceCoachError
-from coach.live import LiveSnapshot
-from coach.session import HOLD, ExerciseSummary, summarise_exercise
+from coach.live.coach import LiveSnapshot
+from coach.sessions.plan import HOLD
+from coach.sessions.summary import ExerciseSummary, summarise_exercise
 from coach.words import count, was_were
 from exercises import get_program, load_library
 from ui import camera_link, context

@@ -15,15 +15,16 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from coach.analysis import Analyzer, as_session
+from coach.engine.analysis import Analyzer
+from coach.engine.measures.peak import how_sure
+from coach.engine.results import AnalysisResult
+from coach.engine.tracking import FaceTracker
+from coach.engine.video import CONTAINER_SUFFIX, HEAD_BYTES, VideoReader, check_upload, display_name
 from coach.errors import FaceCoachError, VideoError
-from coach.live import frame_brightness
-from coach.measures.peak import how_sure
-from coach.phantom import PhantomRenderer, Schedule, smile_phantom
-from coach.results import AnalysisResult
+from coach.live.coach import frame_brightness
+from coach.sessions.summary import video_session
 from coach.store.auth import Forbidden
-from coach.tracking import FaceTracker
-from coach.video import CONTAINER_SUFFIX, HEAD_BYTES, VideoReader, check_upload, display_name
+from coach.virtual.phantom import PhantomRenderer, Schedule, smile_phantom
 from exercises import get_exercise
 from ui import charts, context
 from ui.annotate import annotate, label_sides
@@ -257,7 +258,7 @@ def save_upload(patient, result: AnalysisResult, key: tuple, side: str | None) -
             if key not in opened:
                 planned = {exercise.id: {"reps": len(result.reps)}}
                 opened[key] = records.start_session(patient.id, exercise.id, "video", side, planned)
-            records.finish_session(opened[key], as_session(result, exercise))
+            records.finish_session(opened[key], video_session(result, exercise))
         except Forbidden as err:
             context.forbidden(err)
             return

@@ -8,10 +8,10 @@ import numpy as np
 import streamlit as st
 
 from coach.errors import FaceCoachError
-from coach.series import RepSeries
+from coach.sessions.series import RepSeries
 from coach.store.access import Access
 from coach.store.auth import Forbidden
-from coach.store.repo import PatientInfo
+from coach.store.info import PatientInfo
 from exercises import get_program, load_programs
 from exercises.programs import TUNABLE
 from ui import charts, context

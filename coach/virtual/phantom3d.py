@@ -10,15 +10,15 @@ about a pivot behind the eyes, seen through a pinhole camera), tilts, scales
 and drifts; the picture outside the face margin follows the head's 2-D
 similarity, so frames are full and have no holes.
 
-Why: a phantom warped in the picture plane only (:mod:`coach.phantom`) cannot
+Why: a phantom warped in the picture plane only (:mod:`coach.virtual.phantom`) cannot
 teach a method anything about real heads, which turn in depth (DESIGN.md §4).
 
 Conventions: sides are the patient's own; face millimetres have ``x`` toward
-the patient's left and ``y`` up (:mod:`coach.face_frame`); ``yaw_deg`` and
-``pitch_deg`` have the signs of :func:`coach.face_frame.pose_angles_deg`
+the patient's left and ``y`` up (:mod:`coach.engine.face_frame`); ``yaw_deg`` and
+``pitch_deg`` have the signs of :func:`coach.engine.face_frame.pose_angles_deg`
 (positive yaw turns the face toward the patient's left, the image's right in an
 unmirrored picture; positive pitch tips the face down, chin toward the chest);
-``roll_deg`` has the sign of :attr:`coach.face_frame.FaceFrame.roll_deg`
+``roll_deg`` has the sign of :attr:`coach.engine.face_frame.FaceFrame.roll_deg`
 (positive lowers the patient's left eye).
 
 Limits: one photo holds no texture for what a turn reveals, so the steep sides
@@ -38,13 +38,13 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from coach import landmarks as L
-from coach.face_frame import FaceFrame, face_frame, iris_diameter_px
-from coach.phantom import SIDES, Action, CameraNoise, Schedule, amplitudes_mm, built_symmetry_pct
+from coach.engine import landmarks as L
+from coach.engine.face_frame import FaceFrame, face_frame, iris_diameter_px
+from coach.virtual.phantom import SIDES, Action, CameraNoise, Schedule, amplitudes_mm, built_symmetry_pct
 
 PIVOT_DEPTH_MM = 90.0
 CAMERA_DISTANCE_MM = 600.0
-# Landmark of each anchor name :class:`coach.phantom.Action` accepts, per patient side.
+# Landmark of each anchor name :class:`coach.virtual.phantom.Action` accepts, per patient side.
 ANCHOR_LANDMARKS: dict[str, dict[str, int]] = {
     "mouth_corner": L.MOUTH_CORNER,
     "upper_lid": L.EYE_UPPER_LID,
@@ -133,15 +133,15 @@ class FaceModel3D:
         Args:
             rgb: (H, W, 3) uint8 RGB photo of one frontal face, unmirrored, with
                 some margin (hair, neck) around it.
-            tracker_or_model: a :class:`coach.tracking.FaceTracker` to use, a
-                :class:`coach.model.ModelFile` to build one from, or ``None`` to
+            tracker_or_model: a :class:`coach.engine.tracking.FaceTracker` to use, a
+                :class:`coach.engine.model.ModelFile` to build one from, or ``None`` to
                 resolve the model as the app does.
 
         Raises:
             ValueError: ``rgb`` is not an (H, W, 3) uint8 image, or no face is found in it.
         """
-        from coach.model import ModelFile
-        from coach.tracking import FaceTracker
+        from coach.engine.model import ModelFile
+        from coach.engine.tracking import FaceTracker
 
         img = _check_rgb(rgb)
         if isinstance(tracker_or_model, FaceTracker):
@@ -352,7 +352,7 @@ class Phantom3DSpec:
 
     Attributes:
         face: the source face.
-        actions: smooth tissue movements (Gaussian falloff), :class:`coach.phantom.Action`;
+        actions: smooth tissue movements (Gaussian falloff), :class:`coach.virtual.phantom.Action`;
             e.g. ``Action("mouth_corner", "left", 4.0)`` (35° = outward and up),
             ``direction_deg=180`` pulls the corner toward the midline.
         blink: eyelid closure at full ``"eye"`` activation (0 open to 1 shut): the

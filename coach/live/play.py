@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coach.live import LiveCoach
-from coach.phantom import PhantomRenderer, PhantomSpec
-from coach.session import SessionUpdate
+from coach.live.coach import LiveCoach
+from coach.sessions.cues import SessionUpdate
+from coach.virtual.phantom import PhantomRenderer, PhantomSpec
 
 
 class FramePacer:
@@ -80,7 +80,7 @@ def play_phantom(
     due frame is always the one shown); nothing ever queues.
 
     Args:
-        spec: the virtual patient (e.g. from :func:`coach.session_phantom.session_phantom`).
+        spec: the virtual patient (e.g. from :func:`coach.virtual.session_phantom.session_phantom`).
         coach: the live coach to feed; it is not finished here.
         stop_event: set it (from any thread) to stop playback.
         speed: playback speed (0.1 to 10; 1 = real time).

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from coach.exercise import ExerciseSpec
-from coach.phantom import Action, PhantomSpec, Timeline
-from coach.session import SessionPlan
+from coach.engine.exercise import ExerciseSpec
+from coach.sessions.plan import SessionPlan
+from coach.virtual.phantom import Action, PhantomSpec, Timeline
 
 # Resting eye opening of the portrait (upper to lower lid anchor), mm.
 PORTRAIT_EYE_APERTURE_MM = 8.9

@@ -1,9 +1,9 @@
 """Landmark geometry in the face frame (mm, x to the patient's left, y up).
 
 Every function takes landmarks already in face millimetres, shape (478, 2),
-and returns :class:`~coach.measures.sides.PerSide` values in mm or degrees.
+and returns :class:`~coach.engine.measures.sides.PerSide` values in mm or degrees.
 These are the Emotrics-style measures; for *how much* a side moved, prefer
-the pixel-based tissue motion (:mod:`coach.motion.tissue`), because the
+the pixel-based tissue motion (:mod:`coach.engine.motion.tissue`), because the
 landmark model's symmetric prior under-reports one-sided movement.
 """
 
@@ -13,8 +13,8 @@ import math
 
 import numpy as np
 
-from coach import landmarks as L
-from coach.measures.sides import PerSide
+from coach.engine import landmarks as L
+from coach.engine.measures.sides import PerSide
 
 
 def _check(lm_mm: np.ndarray) -> np.ndarray:

@@ -19,11 +19,14 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from coach.exercise import ExerciseSpec
-from coach.model import ModelFile
-from coach.observation import FaceObservation
-from coach.series import RepSeries
-from coach.session import Cue, LiveFeedback, RepScore, SessionEngine, SessionPlan, SessionResult, SessionUpdate
+from coach.engine.exercise import ExerciseSpec
+from coach.engine.model import ModelFile
+from coach.engine.observation import FaceObservation
+from coach.sessions.cues import Cue, LiveFeedback, SessionEngine, SessionUpdate
+from coach.sessions.plan import SessionPlan
+from coach.sessions.scoring import RepScore
+from coach.sessions.series import RepSeries
+from coach.sessions.summary import SessionResult
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ both. From a real clip:
   the head: that side does not move (symmetry 0 %), while the live side moves
   exactly as the real person's did.
 
-Conventions (``coach.face_frame``): coordinates are image pixels of the
+Conventions (``coach.engine.face_frame``): coordinates are image pixels of the
 landmarks; sides are the patient's own. In an unmirrored picture the patient's
 left half is the image's right. ``side`` always names the **live** half.
 
@@ -41,9 +41,9 @@ from typing import TypeVar
 import cv2
 import numpy as np
 
-from coach import landmarks as L
-from coach.face_frame import face_frame, iris_diameter_px
-from coach.observation import FaceObservation
+from coach.engine import landmarks as L
+from coach.engine.face_frame import face_frame, iris_diameter_px
+from coach.engine.observation import FaceObservation
 
 # Landmarks on the mid-sagittal line: x is exactly 0 in MediaPipe's canonical face mesh.
 MIDLINE_LANDMARKS = (
@@ -922,7 +922,7 @@ def build_case(
 
 
 def write_clip(frames: Sequence[np.ndarray], path: str | Path, fps: float) -> Path:
-    """Write RGB frames losslessly (FFV1 in AVI or Matroska) for :class:`coach.video.VideoReader`.
+    """Write RGB frames losslessly (FFV1 in AVI or Matroska) for :class:`coach.engine.video.VideoReader`.
 
     Args:
         frames: (H, W, 3) uint8 RGB frames, all the same size.

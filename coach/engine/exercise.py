@@ -10,18 +10,18 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from coach import landmarks as L
-from coach.measurer import FaceMeasurer, FrameMeasures, reference_frames_for
-from coach.measures.direction import IN, OUT, UP, UP_AND_OUT, Direction
-from coach.measures.sides import PerSide
-from coach.motion.tissue import (
+from coach.engine import landmarks as L
+from coach.engine.measurer import FaceMeasurer, FrameMeasures, reference_frames_for
+from coach.engine.measures.direction import IN, OUT, UP, UP_AND_OUT, Direction
+from coach.engine.measures.sides import PerSide
+from coach.engine.motion.tissue import (
     RIGID_LANDMARKS,
     RIGID_WITHOUT_FOREHEAD,
     RIGID_WITHOUT_NOSE,
     SMILE_POINTS,
     TrackPoint,
 )
-from coach.reps import LEVELS
+from coach.engine.reps import LEVELS
 
 # Eyelid points sit on the lid skin just off the margin; thin structures get a small window.
 LID_POINTS = tuple(

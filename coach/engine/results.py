@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from coach.measures.sides import PerSide
+from coach.engine.measures.sides import PerSide
 
 
 def _r(x: float | None, nd: int) -> float | None:
@@ -26,16 +26,16 @@ class RepResult:
             resting opening).
         components_mm: per side (outward, up) movement of the measured point, mm.
         angle_deg: per side direction, 0° outward, 90° up.
-        symmetry_pct: see :func:`coach.measures.symmetry.symmetry_pct`.
+        symmetry_pct: see :func:`coach.engine.measures.symmetry.symmetry_pct`.
         landmark_excursion_mm: the landmark-only measure of the same rep.
         confidence: how far the rep's symmetry can be trusted, 0–1 (0.5: it may be
-            5 points off; :func:`coach.measures.peak.rep_confidence`).
+            5 points off; :func:`coach.engine.measures.peak.rep_confidence`).
         frames: frames measured in the rep.
         unit: ``"mm"`` or ``"%"``.
         opposite_mm: per side, the measured point's movement at the hold *against* the
             exercise's expected direction (e.g. a smile's corner pulled in or down), mm;
             never counted in ``movement``. None for measures without a direction.
-        dragged: the sides pulled across (:func:`coach.measures.direction.dragged`).
+        dragged: the sides pulled across (:func:`coach.engine.measures.direction.dragged`).
     """
 
     index: int

@@ -17,7 +17,7 @@ So this module measures movement from the pixels:
 4. What remains at each tracked point (a mouth corner, an eyelid) is that
    tissue's own movement, converted to millimetres in the face frame, with the
    evidence of how far it can be trusted (:class:`PointQuality`, judged in
-   :mod:`coach.motion.trust`).
+   :mod:`coach.engine.motion.trust`).
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from coach import landmarks as L
-from coach.face_frame import FaceFrame
-from coach.motion.rigid import AffineCamera, HeadPose3D, fit_head_motion, fit_head_pose3d, fit_similarity
-from coach.motion.trust import Trust, judge
+from coach.engine import landmarks as L
+from coach.engine.face_frame import FaceFrame
+from coach.engine.motion.rigid import AffineCamera, HeadPose3D, fit_head_motion, fit_head_pose3d, fit_similarity
+from coach.engine.motion.trust import Trust, judge
 
 # Crop window in face millimetres (x to the patient's left, y up).
 CROP_X_MM = (-55.0, 55.0)
@@ -40,7 +40,7 @@ CROP_Y_MM = (-80.0, 40.0)
 
 # Landmarks on bone or firm tissue: they move with the skull, not with a smile.
 # The temples (54, 284) sit about 30 mm behind the nose: with them the depths span the
-# mouth corners', so a head turn is measured, not extrapolated (coach.motion.rigid).
+# mouth corners', so a head turn is measured, not extrapolated (coach.engine.motion.rigid).
 RIGID_LANDMARKS = (6, 197, 195, 5, 168, 8, 9, 151, 108, 337, 193, 417, 54, 284)
 # A brow raise moves the forehead: use the nose, the cheekbones and the chin.
 RIGID_WITHOUT_FOREHEAD = (6, 197, 195, 5, 4, 193, 417, 116, 345, 152, 175, 199)
@@ -227,7 +227,7 @@ class TissueMotion:
         head_model: ``"3d"`` fits the head's remaining motion as a rigid 3-D motion
             seen by a pinhole camera, with each point's depth from the 3-D landmarks
             (turns and nods move the nose and the mouth corners by different amounts;
-            see :func:`coach.motion.rigid.fit_head_pose3d`); ``"2d"`` fits a 2-D
+            see :func:`coach.engine.motion.rigid.fit_head_pose3d`); ``"2d"`` fits a 2-D
             similarity (no turns), the method before, kept for comparison.
     """
 

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from coach import landmarks as L
-from coach.face_frame import FaceFrame, eye_centers_px, eye_openings_px, face_frame, iris_diameters_px
-from coach.measures import landmark as lmm
-from coach.measures.direction import UP_AND_OUT, Direction
-from coach.measures.sides import PerSide
-from coach.motion.tissue import RIGID_LANDMARKS, SMILE_POINTS, TissueMotion, TrackPoint
-from coach.observation import FaceObservation
+from coach.engine import landmarks as L
+from coach.engine.face_frame import FaceFrame, eye_centers_px, eye_openings_px, face_frame, iris_diameters_px
+from coach.engine.measures import landmark as lmm
+from coach.engine.measures.direction import UP_AND_OUT, Direction
+from coach.engine.measures.sides import PerSide
+from coach.engine.motion.tissue import RIGID_LANDMARKS, SMILE_POINTS, TissueMotion, TrackPoint
+from coach.engine.observation import FaceObservation
 
 # Frame status values. Only "ok" frames carry movement numbers.
 OK = "ok"
@@ -74,7 +74,7 @@ def one_eye_scale_words(side: str) -> str:
 
 
 # Frames whose tissue-motion confidence is below this are not scored, live or offline
-# (see coach/motion/trust.py for what the confidence means).
+# (see coach/engine/motion/trust.py for what the confidence means).
 MIN_CONFIDENCE = 0.3
 
 
@@ -88,7 +88,7 @@ class FrameMeasures:
         confidence: 0–1 trust in the movement numbers (0 when not measured): that of
             the least trustworthy tracked point, which the frame gate uses.
         point_confidence: point name → the same for that point's two sides alone.
-        reason: for an ``"unsure"`` frame, why (``coach.motion.trust``: ``"moving"``,
+        reason: for an ``"unsure"`` frame, why (``coach.engine.motion.trust``: ``"moving"``,
             ``"hidden"``, ``"light"``, ``"edge"``); otherwise None.
         movement_mm: point name → per side (outward, up) movement since the
             neutral baseline, from the pixels. Empty when not ``"ok"``.

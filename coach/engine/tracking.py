@@ -14,8 +14,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from coach.model import ModelFile, resolve_model
-from coach.observation import FaceObservation
+from coach.engine.model import ModelFile, resolve_model
+from coach.engine.observation import FaceObservation
 
 MAX_FACES = 3
 FOLLOW_SHARE = 0.5  # a face within half its width of where the followed one was is the same person
@@ -67,7 +67,7 @@ class FaceTracker:
     """MediaPipe Face Landmarker in VIDEO mode.
 
     Args:
-        model: a verified model; resolved with :func:`coach.model.resolve_model`
+        model: a verified model; resolved with :func:`coach.engine.model.resolve_model`
             when omitted.
         max_faces: faces to look for; the largest is measured (1 to 5).
         min_confidence: detection, presence and tracking confidence (0.1 to 0.95).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from coach.measures.sides import other_side
+from coach.engine.measures.sides import other_side
 
 # Below this difference the two sides are the same within measurement noise.
 WEAKER_MIN_DIFF_MM = 0.3

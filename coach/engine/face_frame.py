@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coach import landmarks as L
+from coach.engine import landmarks as L
 
 MAX_YAW_DEG = 20.0
 MAX_PITCH_CHANGE_DEG = 20.0
@@ -116,7 +116,7 @@ def face_frame(
         pose: optional 4×4 pose matrix for yaw and pitch.
         px_per_mm: scale to use; measured from the iris when omitted. Callers
             that track a face over time pass a steadier scale (see
-            :class:`coach.analysis.ScaleTracker`).
+            :class:`coach.engine.analysis.ScaleTracker`).
 
     Raises:
         ValueError: the landmarks are not finite or the eyes coincide.

@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from coach.analysis import analyze_video
-from coach.model import ModelFile
-from coach.phantom import HeadMotion, PhantomSpec, Schedule, smile_phantom, write_video
+from coach.engine.analysis import analyze_video
+from coach.engine.model import ModelFile
+from coach.virtual.phantom import HeadMotion, PhantomSpec, Schedule, smile_phantom, write_video
 
 EVAL_SCHEDULE = Schedule(lead_in_s=1.2, rise_s=0.8, hold_s=1.5, release_s=0.8, rest_s=1.2, reps=2)
 ROLLS_DEG = (-15.0, -8.0, 0.0, 6.0, 15.0)
@@ -118,7 +118,7 @@ def _err(measured: float | None, truth: float) -> float:
 
 
 def _landmark_weaker(lm: dict[str, float] | None) -> str | None:
-    from coach.measures.symmetry import weaker_side
+    from coach.engine.measures.symmetry import weaker_side
 
     return None if lm is None else weaker_side(lm["left"], lm["right"])
 

@@ -1,7 +1,7 @@
 """How far one frame's tissue movement can be trusted, and why not.
 
 Each tracked point's movement comes with evidence of its own quality
-(:class:`coach.motion.tissue.PointQuality`). This module turns that evidence into
+(:class:`coach.engine.motion.tissue.PointQuality`). This module turns that evidence into
 an expected error in millimetres, a confidence from 0 to 1, and — when the
 confidence is too low to score the frame — the reason, in one word that the app
 and the analysis turn into the patient's words.
@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-# Reasons a frame is not trusted (what the patient is told is in coach.measurer).
+# Reasons a frame is not trusted (what the patient is told is in coach.engine.measurer).
 MOVING = "moving"  # the head moved in a way the fit could not follow
 HIDDEN = "hidden"  # the tissue at a tracked point changed look: covered, or something moved over it
 LIGHT = "light"  # the light on the face changed
@@ -79,7 +79,7 @@ def judge(qualities: Mapping[object, object], brightness_ratio: float = 1.0) -> 
     """The frame's confidence: that of its least trustworthy point.
 
     Args:
-        qualities: point → :class:`coach.motion.tissue.PointQuality`.
+        qualities: point → :class:`coach.engine.motion.tissue.PointQuality`.
         brightness_ratio: the face's mean brightness now ÷ at the reference.
     """
     verdicts = []

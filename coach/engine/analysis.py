@@ -12,12 +12,11 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from coach.exercise import DEFAULT_SMILE, ExerciseSpec
-from coach.measurer import (
+from coach.engine.exercise import DEFAULT_SMILE, ExerciseSpec
+from coach.engine.measurer import (
     BOTH_IRISES,
     MIN_CONFIDENCE,
     NO_FACE,
@@ -28,9 +27,9 @@ from coach.measurer import (
     FrameMeasures,
     one_eye_scale_words,
 )
-from coach.measures.direction import UP_AND_OUT, Direction, dragged
-from coach.measures.landmark import smile_angle_deg
-from coach.measures.peak import (
+from coach.engine.measures.direction import UP_AND_OUT, Direction, dragged
+from coach.engine.measures.landmark import smile_angle_deg
+from coach.engine.measures.peak import (
     MIN_TRUSTED_FRAMES,
     NO_REST,
     REST_LOOKBACK_S,
@@ -42,19 +41,16 @@ from coach.measures.peak import (
     rep_confidence,
     sure_enough,
 )
-from coach.measures.sides import PerSide, other_side
-from coach.measures.symmetry import symmetry_pct, weaker_side
-from coach.model import ModelFile
-from coach.motion.trust import MOVING, by_count
-from coach.observation import FaceObservation
-from coach.reps import ACTIVE, RepDetector, RepWindow
-from coach.results import AnalysisResult, RepResult, Summary
-from coach.tracking import FaceTracker
-from coach.video import VideoReader
+from coach.engine.measures.sides import PerSide, other_side
+from coach.engine.measures.symmetry import symmetry_pct, weaker_side
+from coach.engine.model import ModelFile
+from coach.engine.motion.trust import MOVING, by_count
+from coach.engine.observation import FaceObservation
+from coach.engine.reps import ACTIVE, RepDetector, RepWindow
+from coach.engine.results import AnalysisResult, RepResult, Summary
+from coach.engine.tracking import FaceTracker
+from coach.engine.video import VideoReader
 from coach.words import count, was_were
-
-if TYPE_CHECKING:
-    from coach.session import SessionResult
 
 _TRACK = object()  # sentinel: "track this frame yourself"
 PLATEAU_FRACTION = 0.8
@@ -199,7 +195,7 @@ def measured_from_rest(
     taken_at_rest: bool = True,
 ) -> bool:
     """Whether a rep starting at ``start_s``, its hold measured against the reference taken at
-    ``reference_t_s``, is measured from its own rest (:func:`coach.measures.peak.own_rest_seen`).
+    ``reference_t_s``, is measured from its own rest (:func:`coach.engine.measures.peak.own_rest_seen`).
 
     ``samples``: trusted frames up to the start; those measured against the same
     reference in the ``REST_LOOKBACK_S`` before it, with movement either way below
@@ -466,7 +462,7 @@ class Analyzer:
             # be seen in the measure itself, so the landmarks say when to start afresh.
             # A movement only the landmarks saw does not hold this up; it is forgotten.
             # The measure has not seen this reference read rest: a movement against it
-            # counts only once it has (coach.measures.peak.own_rest_seen).
+            # counts only once it has (coach.engine.measures.peak.own_rest_seen).
             if self.measurer.rebaseline():
                 self._unseen_refs.add(self.measurer.reference_t_s)
                 if active:
@@ -702,55 +698,3 @@ __all__ = [
     "OK",
     "MIN_CONFIDENCE",
 ]
-
-
-def as_session(result: AnalysisResult, exercise: ExerciseSpec) -> SessionResult:
-    """A video's analysis as a session of its repetitions, to keep in a patient's record.
-
-    Each repetition found becomes one done repetition of ``exercise`` with its movement,
-    symmetry, confidence and direction; what a guided session measures by its cues (onset
-    and release timing, steadiness, the watched area) is not known from a free video and is
-    left empty. It has no score: the session score rewards following the coach's cues (all
-    the movements asked for, started together), which a free video did not have. The
-    analysis's warnings come with it.
-    """
-    from coach.session import RepScore, SessionPlan, build_result
-
-    unknown: PerSide[float | None] = PerSide(None, None)
-    reps = [
-        RepScore(
-            exercise_id=exercise.id,
-            step=0,
-            index=r.index,
-            start_s=r.start_s,
-            end_s=r.end_s,
-            completed=True,
-            unit=r.unit,
-            peak=r.movement,
-            symmetry_pct=r.symmetry_pct,
-            onset_s=unknown,
-            release_s=unknown,
-            onset_lag_s=None,
-            release_lag_s=None,
-            steadiness_pct=unknown,
-            synkinesis_kind="",
-            synkinesis_value=None,
-            synkinesis_side=None,
-            synkinesis=False,
-            flags=(),
-            confidence=r.confidence,
-            frames=r.frames,
-            opposite_mm=r.opposite_mm,
-            dragged=r.dragged,
-        )
-        for r in result.reps
-    ]
-    plan = SessionPlan(exercise.id, exercise.name, (replace(exercise, reps=max(1, len(reps))),))
-    session = build_result(plan, reps, [], result.affected_side, result.frames, result.frames_with_face)
-    return replace(
-        session,
-        score=None,
-        score_parts={},
-        score_explained=("A video is measured, not scored: the score is for sessions with the coach.",),
-        warnings=session.warnings + tuple(result.warnings),
-    )

@@ -19,7 +19,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from coach.measures.sides import PerSide
+from coach.engine.measures.sides import PerSide
 
 # A side whose movement against the expected direction at a repetition's hold is at least
 # this (mm) was dragged (our choice: about twice a trusted hold's error on the real clips,

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from coach.measures.direction import UP_AND_OUT, Direction
-from coach.measures.sides import PerSide
-from coach.motion.trust import EDGE, HIDDEN, LIGHT, MOVING, error_of
+from coach.engine.measures.direction import UP_AND_OUT, Direction
+from coach.engine.measures.sides import PerSide
+from coach.engine.motion.trust import EDGE, HIDDEN, LIGHT, MOVING, error_of
 
 # A hold is scored only when enough of it was measured with trust: at least this share
 # of its frames, and at least MIN_TRUSTED_FRAMES of them (or every frame of a short hold).
@@ -58,7 +58,7 @@ def reason_words(reason: str, area: str = "mouth area") -> str:
     """Why frames or a movement could not be measured, in a patient's words (files and sessions alike).
 
     Args:
-        reason: a :mod:`coach.motion.trust` reason, a rep-level one (``REP_REASON_WORDS``)
+        reason: a :mod:`coach.engine.motion.trust` reason, a rep-level one (``REP_REASON_WORDS``)
             or ``"no_face"``.
         area: the part of the face the exercise measures, in plain words ("eye area").
     """
@@ -95,7 +95,7 @@ def hold_peak(
         values: each frame's measure per side (mm or %), at least one frame.
         moves: each frame's (outward, up) movement vector per side, mm, for the
             mouth-corner measure; then each side's value is the median vector's length
-            along ``way`` (:mod:`coach.measures.direction`), not the median of the frames'
+            along ``way`` (:mod:`coach.engine.measures.direction`), not the median of the frames'
             values: noise averages out in the components, whereas every noisy length is
             positive.
         way: the measure's expected direction (with ``moves``).
@@ -145,7 +145,7 @@ def rep_confidence(
 ) -> float:
     """How far a rep's symmetry can be trusted, 0 to 1 (0.5 when it may be 5 points off).
 
-    The hold's frames each promise an error (their confidence, :func:`coach.motion.trust.error_of`);
+    The hold's frames each promise an error (their confidence, :func:`coach.engine.motion.trust.error_of`);
     averaged over the hold it shrinks with the number of independent looks, and what
     it does to the symmetry depends on the movement's size: 0.3 mm is nothing on a
     10 mm smile and a lot on a 2 mm one. For measures not in millimetres (eye

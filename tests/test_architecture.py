@@ -115,20 +115,71 @@ LAYERS = ("engine", "sessions", "virtual", "live", "store")
 SHARED = {"errors", "words"}
 
 
-def coach_layers_imported(path: Path) -> set[str]:
-    """The coach sub-packages (``engine``, ``store``…) a file imports, at any depth."""
+def coach_layers_in(source: str, module: str) -> set[str]:
+    """The coach sub-packages (``engine``, ``store``…) a source imports, at any depth: absolute,
+    relative (resolved against ``module``, the file's dotted name) or dynamic imports."""
     found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(ast.parse(source)):
         names = []
         if isinstance(node, ast.Import):
             names = [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            names = [node.module] + ([f"{node.module}.{a.name}" for a in node.names] if node.module == "coach" else [])
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: from the file's package, ``level`` steps up
+                package = module.split(".")[: -node.level]
+                base = ".".join([*package, *([base] if base else [])])
+            names = [base, *(f"{base}.{a.name}" for a in node.names)]
+        elif isinstance(node, ast.Call) and _is_dynamic_import(node.func) and node.args:
+            arg = node.args[0]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                names = [arg.value]
         for name in names:
             parts = name.split(".")
-            if parts[0] == "coach" and len(parts) > 1:
+            if parts[0] == "coach" and len(parts) > 1 and parts[1] in (*LAYERS, *SHARED):
                 found.add(parts[1])
     return found
+
+
+def coach_layers_imported(path: Path) -> set[str]:
+    module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+    return coach_layers_in(path.read_text(encoding="utf-8"), module)
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("from coach.store.repo import Store", {"store"}),
+        ("import coach.live.coach", {"live"}),
+        ("from coach import store, words", {"store", "words"}),
+        ("from ..store import repo", {"store"}),
+        ("from .. import live", {"live"}),
+        ("from . import reps", {"engine"}),
+        ("import importlib\nimportlib.import_module('coach.virtual.phantom')", {"virtual"}),
+        (
+            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from coach.sessions.plan import SessionPlan",
+            {"sessions"},
+        ),
+        ("import numpy\nfrom coach.cli import main", set()),
+    ],
+    ids=[
+        "absolute",
+        "dotted",
+        "from-coach",
+        "relative-up",
+        "relative-package",
+        "relative-here",
+        "dynamic",
+        "type-checking",
+        "other",
+    ],
+)
+def test_coach_layers_in(source, expected):
+    assert coach_layers_in(source, "coach.engine.analysis") == expected
+
+
+def test_the_shared_helpers_import_no_layer():
+    for name in SHARED:
+        assert coach_layers_imported(ROOT / "coach" / f"{name}.py") <= SHARED, name
 
 
 @pytest.mark.parametrize("layer", LAYERS)

@@ -116,7 +116,7 @@ def face_frame(
         pose: optional 4×4 pose matrix for yaw and pitch.
         px_per_mm: scale to use; measured from the iris when omitted. Callers
             that track a face over time pass a steadier scale (see
-            :class:`coach.engine.analysis.ScaleTracker`).
+            :class:`coach.engine.measurer.FaceMeasurer`).
 
     Raises:
         ValueError: the landmarks are not finite or the eyes coincide.

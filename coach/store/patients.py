@@ -9,6 +9,7 @@ from sqlalchemy import delete, select, update
 
 from coach.store import models as m
 from coach.store.info import AssignmentInfo, NoteInfo, PatientInfo, TherapistInfo, clean_text, opt_side, utcnow
+from coach.store.sessions import delete_sessions
 
 
 class PatientRecords:
@@ -180,13 +181,7 @@ class PatientRecords:
             p = db.get(m.Patient, patient_id)
             if p is None:
                 raise KeyError(f"no patient {patient_id}")
-            sids = select(m.Session.id).where(m.Session.patient_id == patient_id)
-            rids = select(m.Rep.id).where(m.Rep.session_id.in_(sids))
-            # Explicit, so it does not depend on the database enforcing ON DELETE CASCADE.
-            db.execute(delete(m.RepSeriesRow).where(m.RepSeriesRow.rep_id.in_(rids)))
-            db.execute(delete(m.Rep).where(m.Rep.session_id.in_(sids)))
-            db.execute(delete(m.ExerciseResult).where(m.ExerciseResult.session_id.in_(sids)))
-            db.execute(delete(m.Session).where(m.Session.patient_id == patient_id))
+            delete_sessions(db, select(m.Session.id).where(m.Session.patient_id == patient_id))
             for model in (m.Note, m.Assignment, m.User):
                 db.execute(delete(model).where(model.patient_id == patient_id))
             db.delete(p)

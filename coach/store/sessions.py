@@ -303,11 +303,17 @@ class SessionRecords:
                 | ((m.Session.source != "demo") & m.Session.patient_id.in_(demo))
             )
             gone = list(db.scalars(sids))
-            if not gone:
-                return 0
-            rids = select(m.Rep.id).where(m.Rep.session_id.in_(gone))
-            db.execute(delete(m.RepSeriesRow).where(m.RepSeriesRow.rep_id.in_(rids)))
-            db.execute(delete(m.Rep).where(m.Rep.session_id.in_(gone)))
-            db.execute(delete(m.ExerciseResult).where(m.ExerciseResult.session_id.in_(gone)))
-            db.execute(delete(m.Session).where(m.Session.id.in_(gone)))
+            if gone:
+                delete_sessions(db, gone)
             return len(gone)
+
+
+def delete_sessions(db: Any, session_ids: Any) -> None:
+    """Delete sessions with their repetitions, series and exercise results, in one transaction
+    ``db``; ``session_ids`` is a list of ids or a select of them. Explicit, so it does not depend
+    on the database enforcing ON DELETE CASCADE."""
+    rids = select(m.Rep.id).where(m.Rep.session_id.in_(session_ids))
+    db.execute(delete(m.RepSeriesRow).where(m.RepSeriesRow.rep_id.in_(rids)))
+    db.execute(delete(m.Rep).where(m.Rep.session_id.in_(session_ids)))
+    db.execute(delete(m.ExerciseResult).where(m.ExerciseResult.session_id.in_(session_ids)))
+    db.execute(delete(m.Session).where(m.Session.id.in_(session_ids)))

@@ -38,8 +38,9 @@ UPLOAD_TYPES = ["mp4", "mov", "m4v", "avi", "webm", "mkv", "y4m", "ogv"]
 
 def run_analysis(
     frames, n_frames: int, fps: float, source: str, affected: str | None, mirrored: bool | None = None
-) -> AnalysisResult:
-    """Score a stream of frames, showing progress and the strongest moment."""
+) -> tuple[AnalysisResult, np.ndarray | None]:
+    """Score a stream of frames, showing progress and the strongest moment; returns the result and
+    that moment's picture (None when no face moved)."""
     exercise = get_exercise("smile")
     bar = st.progress(0.0, text="Watching the video…")
     best = (-1.0, None)
@@ -66,8 +67,7 @@ def run_analysis(
         )
     if best[1] is not None:
         st.image(best[1], caption="The biggest moment of your smile (shown as a mirror).", width=480)
-        st.session_state["biggest_moment"] = best[1]
-    return result
+    return result, best[1]
 
 
 SIDES_RIGHT = "Yes"
@@ -137,7 +137,7 @@ def demo_tab() -> None:
         spec = smile_phantom(
             left, right, schedule=Schedule(lead_in_s=1.2, rise_s=0.8, hold_s=1.5, release_s=0.8, rest_s=1.0, reps=reps)
         )
-        result = run_analysis(PhantomRenderer(spec).frames(), spec.n_frames, spec.fps, "virtual patient", None)
+        result, _ = run_analysis(PhantomRenderer(spec).frames(), spec.n_frames, spec.fps, "virtual patient", None)
         st.session_state["demo_result"] = result
     if "demo_result" in st.session_state:
         show_result(st.session_state["demo_result"])
@@ -231,15 +231,14 @@ def measure_upload(up, shown: str, side: str | None) -> tuple[tuple, tuple[Analy
             if kept[2] is not None:
                 st.image(kept[2], caption="The biggest moment of your smile (shown as a mirror).", width=480)
             return key, kept[1]
-        st.session_state.pop("biggest_moment", None)
         with private_copy(data, container) as path, VideoReader(path, name="This file", mirrored=mirrored) as video:
             info = video.info
-            result = run_analysis(iter(video), info.frame_count, info.fps, shown, side, mirrored)
+            result, biggest = run_analysis(iter(video), info.frame_count, info.fps, shown, side, mirrored)
     except FaceCoachError as err:
         st.error(f"Sorry, we could not use that video. {err}.")
         return None
     measured = (result, info.fps_was_guessed, info.fps)
-    st.session_state["measured_upload"] = (key, measured, st.session_state.pop("biggest_moment", None))
+    st.session_state["measured_upload"] = (key, measured, biggest)
     return key, measured
 
 

@@ -97,6 +97,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     m = sub.add_parser("model", help="show where the face model was found")
     m.add_argument("--model", help="path to face_landmarker.task")
+
+    sub.add_parser(
+        "preflight",
+        help="check the settings and the database before the app starts; print the setup code if there is "
+        "no administrator yet",
+    )
+    ad = sub.add_parser("admin", help="accounts, on the server: the first or a replacement administrator")
+    adsub = ad.add_subparsers(dest="admin_command", required=True)
+    for name, what in (
+        ("create", "create an administrator account (also to replace a lost one)"),
+        ("reset-password", "set a new password for any account; it must be changed at the next sign-in"),
+    ):
+        c = adsub.add_parser(name, help=what)
+        c.add_argument("username")
+        c.add_argument(
+            "--password-stdin", action="store_true", help="read the password from standard input instead of asking"
+        )
+    adsub.add_parser("setup-code", help="print a new one-time code for creating the first administrator in the app")
     return p
 
 
@@ -321,6 +339,69 @@ def _model(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _open_accounts():
+    from coach.store import Store
+    from coach.store.auth import Accounts
+
+    return Accounts(Store())
+
+
+def _preflight(args: argparse.Namespace, out: TextIO) -> int:
+    """Settings and database checked (and migrated) before the server starts; the setup code while needed."""
+    from coach.store.db import clinic_mode
+
+    accounts = _open_accounts()
+    store = accounts.store
+    where = store.engine.url.render_as_string(hide_password=True)
+    out.write(f"records: {where} ({'clinic server' if clinic_mode() else 'this computer'})\n")
+    code = accounts.issue_setup_code()
+    if code is not None:
+        out.write(
+            "FaceCoach has no administrator yet. In the app, create one with this setup code "
+            f"(it works once, for 24 hours):\n\n    {code}\n\n"
+        )
+    store.close()
+    return 0
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("The same password again: ") != first:
+        raise FaceCoachError("the two passwords are not the same")
+    return first
+
+
+def _admin(args: argparse.Namespace, out: TextIO) -> int:
+    accounts = _open_accounts()
+    try:
+        if args.admin_command == "setup-code":
+            code = accounts.issue_setup_code()
+            if code is None:
+                raise FaceCoachError("there is an administrator already: no setup code is needed")
+            out.write(f"setup code (works once, for 24 hours): {code}\n")
+            return 0
+        password = _read_password(args)
+        try:
+            if args.admin_command == "create":
+                accounts.create_admin(args.username, password)
+                out.write(f"administrator {args.username.strip().lower()} created\n")
+            else:
+                role = accounts.reset_on_server(args.username, password)
+                out.write(
+                    f"new password set for {role} {args.username.strip().lower()}: the account is enabled and "
+                    "asks for a new password at its next sign-in\n"
+                )
+        except ValueError as err:
+            raise FaceCoachError(str(err)) from None
+        return 0
+    finally:
+        accounts.store.close()
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run the CLI; returns the exit code (0 ok, 2 bad input or set-up, 1 a bug).
 
@@ -337,6 +418,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         "exercises": _exercises,
         "phantom": _phantom,
         "model": _model,
+        "preflight": _preflight,
+        "admin": _admin,
     }
     try:
         return handlers[args.command](args, out)

@@ -8,7 +8,9 @@ again when it is read (``coach.store.access``).
 
 from __future__ import annotations
 
+import logging
 import os
+import secrets
 import sys
 from pathlib import Path
 
@@ -25,7 +27,7 @@ ROLE_WORDS = {"patient": "patient", "therapist": "therapist", "admin": "administ
 
 # Every page's address, whoever has it: a reload or a bookmark of one (e.g. /coach) must
 # never meet Streamlit's "Page not found". A page's address is its file's name.
-ADDRESSES = ("today", "coach", "progress", "measure", "my_data", "therapist", "admin")
+ADDRESSES = ("today", "coach", "progress", "measure", "my_data", "therapist", "admin", "account")
 SIGN_IN = ("signin", "Sign in", "🔑")
 PRACTISE = [
     ("today", "Today", "🏠"),
@@ -37,29 +39,37 @@ MY_DATA = ("my_data", "My data", "🗂️")
 PATIENTS = ("therapist", "Patients", "🩺")
 MEASURE = ("measure", "Measure a video", "📼")
 ACCOUNTS = ("admin", "Accounts", "🛡️")
+MY_ACCOUNT = ("account", "My account", "👤")
+NEW_PASSWORD = ("account", "Choose your password", "🔑")
+log = logging.getLogger("facecoach.app")
 
 
-def menu_for(role: str | None) -> dict[str, list[tuple[str, str, str]]]:
-    """(address, title, icon) of the pages a role sees, by menu section; the first is the role's home."""
+def menu_for(role: str | None, must_change_password: bool = False) -> dict[str, list[tuple[str, str, str]]]:
+    """(address, title, icon) of the pages a role sees, by menu section; the first is the role's home.
+
+    Someone whose password was chosen by someone else sees only the page to choose their own.
+    """
     if role is None:
         return {"": [SIGN_IN]}
+    if must_change_password and role != "demo":
+        return {"": [NEW_PASSWORD]}
     if role == "patient":
-        return {"Practise": PRACTISE, "Me": [MY_DATA]}
+        return {"Practise": PRACTISE, "Me": [MY_DATA, MY_ACCOUNT]}
     if role == "demo":
         return {"Practise": PRACTISE, "Therapist": [PATIENTS]}
     if role == "therapist":
-        return {"Therapist": [PATIENTS, MEASURE]}
-    return {"Administration": [ACCOUNTS]}
+        return {"Therapist": [PATIENTS, MEASURE], "Me": [MY_ACCOUNT]}
+    return {"Administration": [ACCOUNTS], "Me": [MY_ACCOUNT]}
 
 
-def pages_for(role: str | None) -> dict[str, list]:
+def pages_for(role: str | None, must_change_password: bool = False) -> dict[str, list]:
     """The pages a role sees, plus a hidden page at every other address.
 
     Signed out, every address shows the sign-in, and after signing in the page asked
     for opens (Streamlit knows a page by its address); signed in, an address the role
     has no page for shows the role's home page.
     """
-    menu = menu_for(role)
+    menu = menu_for(role, must_change_password)
     home = next(iter(menu.values()))[0]
     pages = {
         section: [st.Page(f"views/{a}.py", title=t, icon=i, url_path=a, default=(a, t, i) == home) for a, t, i in items]
@@ -111,15 +121,33 @@ def sidebar(who) -> None:
         st.rerun()
 
 
+def run_page(nav) -> None:
+    """Run the chosen page; an unexpected error shows a kind message, never a traceback.
+
+    The details go to the server's log under a short reference the person can quote.
+    (Streamlit's own error details are off too: ``showErrorDetails = "none"``.)
+    """
+    try:
+        nav.run()
+    except Exception:  # noqa: BLE001 - the last guard between a bug and the patient
+        ref = secrets.token_hex(4)
+        log.exception("page error (reference %s)", ref)
+        st.error(
+            "Sorry, something went wrong on our side. Your saved records are safe. "
+            f"Please try again; if it keeps happening, tell your clinic this reference: {ref}."
+        )
+
+
 def main() -> None:
     st.set_page_config(page_title="FaceCoach", page_icon="🙂", layout="wide")
     context.store()
     who = context.principal()
-    nav = st.navigation(pages_for(None if who is None else who.role))
+    role = None if who is None else who.role
+    nav = st.navigation(pages_for(role, who is not None and who.must_change_password))
     sidebar(who)
     if who is not None:
         components.html(CLOSE_MENU_ON_PHONE_HTML, height=0)
-    nav.run()
+    run_page(nav)
 
 
 main()

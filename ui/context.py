@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+import os
+import sys
+import threading
+from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
@@ -12,8 +15,9 @@ from coach.errors import FaceCoachError
 from coach.store import Store, default_url
 from coach.store.access import Access
 from coach.store.auth import Accounts, AuthError, Forbidden, Principal
-from coach.store.demo import seed_demo
-from coach.store.info import PatientInfo
+from coach.store.db import clinic_mode
+from coach.store.demo import demo_store
+from coach.store.info import PatientInfo, utcnow
 from exercises import get_program, load_library, load_programs
 
 log = logging.getLogger(__name__)
@@ -21,24 +25,90 @@ DEMO_PROGRAM = "bells_palsy"
 SIDE_WORDS = {None: "not set", "left": "left", "right": "right"}
 
 
+def setting(name: str, default: str) -> str:
+    """A FaceCoach setting from the environment (``FACECOACH_…``), stripped."""
+    return os.environ.get(name, default).strip()
+
+
+def demo_enabled() -> bool:
+    """Whether visitors may try the demo: ``FACECOACH_DEMO=on|off``; on at home, off on a clinic's server."""
+    value = setting("FACECOACH_DEMO", "off" if clinic_mode() else "on").lower()
+    return value in ("1", "on", "yes", "true")
+
+
+def log_retention() -> timedelta:
+    """How long the access log is kept: ``FACECOACH_LOG_RETENTION_DAYS`` (default 6 years, 2190 days)."""
+    try:
+        days = int(setting("FACECOACH_LOG_RETENTION_DAYS", "2190"))
+    except ValueError:
+        days = 2190
+    return timedelta(days=max(30, days))
+
+
+def announce_setup_code(accounts: Accounts) -> str | None:
+    """When there is no administrator yet: a new one-time setup code, printed in the server's log."""
+    code = accounts.issue_setup_code()
+    if code is not None:
+        print(
+            f"\n  FaceCoach has no administrator yet. To create one, open the app and enter this setup code:"
+            f"\n\n      {code}\n\n  It works once, for 24 hours. (Or run: python -m coach admin create NAME)\n",
+            file=sys.stderr,
+            flush=True,
+        )
+    return code
+
+
 @st.cache_resource(show_spinner="Opening your records…")
 def _open_store(url: str) -> Store:
     store = Store(url)
-    seed_demo(store, get_program(DEMO_PROGRAM).plan(), DEMO_PROGRAM, assessment=get_program("assessment").plan())
+    gone = store.forget_demo_records()
+    if gone:
+        log.info("removed the demo clinic from the records (the demo now has its own database in memory)")
     gone = store.forget_practice_outside_records()
     if gone:
         log.info("deleted %d sessions that were nobody's own practice (virtual patient or demo visitors)", gone)
+    store.forget_access_log_before(utcnow() - log_retention())
+    announce_setup_code(Accounts(store))
     return store
 
 
+@st.cache_resource(show_spinner="Opening the demo…")
+def _demo_store() -> Store:
+    return demo_store(get_program(DEMO_PROGRAM).plan(), DEMO_PROGRAM, assessment=get_program("assessment").plan())
+
+
 def store() -> Store:
-    """The app's database (``DATABASE_URL``, else SQLite in the user's data folder), with the demo clinic."""
+    """The app's database (``DATABASE_URL``, else SQLite in the user's data folder)."""
     try:
         return _open_store(default_url())
     except FaceCoachError as err:
-        st.error(f"We could not open the records. {err}.")
+        log.error("the records cannot be opened: %s", err)
+        st.error(f"FaceCoach cannot open its records. {err}.")
         st.stop()
         raise
+
+
+def demo_records() -> Store:
+    """The demo clinic's own database (in memory; never the clinic's records)."""
+    return _demo_store()
+
+
+def client_address() -> str:
+    """The address a visitor comes from, for throttling sign-ins.
+
+    Behind the clinic's reverse proxy (``FACECOACH_BEHIND_PROXY=1``) every visitor seems to
+    come from the proxy, so the address the proxy adds last to ``X-Forwarded-For`` is
+    used (the entries before it are whatever the visitor sent, and are not trusted).
+    """
+    address = ""
+    try:
+        address = st.context.ip_address or ""
+        if setting("FACECOACH_BEHIND_PROXY", "").lower() in ("1", "on", "yes", "true"):
+            forwarded = st.context.headers.get("X-Forwarded-For") or ""
+            address = forwarded.split(",")[-1].strip() or address
+    except Exception:  # noqa: BLE001 - no request (a test run): the address is unknown
+        address = ""
+    return address[:64]
 
 
 @st.cache_resource(show_spinner=False)
@@ -82,22 +152,66 @@ def accounts() -> Accounts:
     return _accounts(default_url())
 
 
+class SignIn:
+    """One browser tab's sign-in, shared with the threads working for it (a live session's saves).
+
+    The page puts the newest check of the sign-in here on every run; a save from the video
+    thread asks :meth:`still_valid`, which checks it again (a saved repetition is activity).
+    After signing out, an expiry, a disabled account or a changed password, nothing more is saved.
+    """
+
+    def __init__(self, accounts: Accounts) -> None:
+        self._accounts = accounts
+        self._lock = threading.Lock()
+        self.who: Principal | None = None
+
+    def still_valid(self) -> bool:
+        with self._lock:
+            if self.who is None:
+                return False
+            try:
+                self.who = self._accounts.check(self.who)
+            except AuthError:
+                self.who = None
+                return False
+            return True
+
+    def end(self) -> None:
+        with self._lock:
+            self.who = None
+
+
+def _sign_in_box() -> SignIn:
+    box = st.session_state.get("signin_box")
+    if box is None:
+        box = st.session_state["signin_box"] = SignIn(accounts())
+    return box
+
+
 def principal() -> Principal | None:
     """Who is signed in (or trying the demo), still valid now; None when nobody is."""
     who = st.session_state.get("who")
     if who is None:
         return None
+    if who.is_demo and not demo_enabled():
+        sign_out("The demo is switched off here.")
+        return None
     try:
         who = accounts().check(who)
     except AuthError as err:
-        st.session_state.pop("who", None)
-        st.session_state["signin_flash"] = str(err) + "."
+        sign_out(str(err) + ".")
         return None
     st.session_state["who"] = who
+    box = _sign_in_box()
+    with box._lock:
+        box.who = who
     return who
 
 
 def sign_in(who: Principal) -> None:
+    box = st.session_state.get("signin_box")
+    if box is not None:
+        box.end()  # whatever worked for the last sign-in here stops saving
     for key in list(st.session_state):
         if key != "who":
             del st.session_state[key]  # nothing of the last person's stays
@@ -105,6 +219,10 @@ def sign_in(who: Principal) -> None:
 
 
 def sign_out(message: str | None = None) -> None:
+    """End the sign-in: a live session stops and saves nothing more, and nothing of the person stays."""
+    box = st.session_state.get("signin_box")
+    if box is not None:
+        box.end()
     slot = st.session_state.get("coach_slot")
     if slot is not None:
         slot.stop()
@@ -115,13 +233,22 @@ def sign_out(message: str | None = None) -> None:
 
 
 def access() -> Access:
-    """The records as the signed-in person may see them; the page stops if nobody is signed in."""
+    """The records as the signed-in person may see them; the page stops if nobody is signed in.
+
+    The demo visitor gets the demo's own database, never the clinic's.
+    """
     who = principal()
     if who is None:
         st.warning("Please sign in first.")
         st.stop()
         raise AssertionError("unreachable")
-    return Access(store(), who)
+    if who.must_change_password and not who.is_demo:
+        st.info("Please choose your own password first.")
+        st.stop()
+        raise AssertionError("unreachable")
+    if who.is_demo:
+        return Access(demo_records(), who)
+    return Access(store(), who, still_signed_in=_sign_in_box().still_valid)
 
 
 def current_patient() -> PatientInfo | None:
@@ -147,24 +274,41 @@ def require_patient() -> PatientInfo:
 
 
 def download_buttons(
-    records: Access, patient: PatientInfo, csv_label: str, report_label: str, key: str, columns: bool = False
+    records: Access,
+    patient: PatientInfo,
+    csv_label: str,
+    report_label: str,
+    key: str,
+    columns: bool = False,
+    everything_label: str | None = None,
 ) -> None:
-    """Two downloads of one patient's records: every repetition (CSV) and a printable report (HTML).
+    """Downloads of one patient's records: every repetition (CSV), a printable report (HTML), and
+    optionally everything kept (a ZIP of CSV files).
 
-    The file names are made from the patient's name, letters and digits only.
+    Each file is made when its button is pressed, not when the page is drawn, so the access
+    log has one line per file really taken. The file names are made from the patient's
+    name, letters and digits only.
     """
     safe = "".join(c if c.isalnum() else "_" for c in patient.name)[:40] or "patient"
-    where = st.columns(2) if columns else (st, st)
-    where[0].download_button(
-        csv_label, records.export_csv(patient.id), file_name=f"facecoach_{safe}.csv", mime="text/csv", key=f"{key}_csv"
-    )
-    where[1].download_button(
-        report_label,
-        records.report_html(patient.id, names()),
-        file_name=f"facecoach_report_{safe}.html",
-        mime="text/html",
-        key=f"{key}_report",
-    )
+    shown = names()  # read here: the files are made outside this page's run
+    pid = patient.id
+    files = [
+        (csv_label, lambda: records.export_csv(pid), f"facecoach_{safe}.csv", "text/csv", "csv"),
+        (report_label, lambda: records.report_html(pid, shown), f"facecoach_report_{safe}.html", "text/html", "report"),
+    ]
+    if everything_label:
+        files.append(
+            (
+                everything_label,
+                lambda: records.export_zip(pid, shown),
+                f"facecoach_{safe}_all.zip",
+                "application/zip",
+                "zip",
+            )
+        )
+    where = st.columns(len(files)) if columns else [st] * len(files)
+    for place, (label, make, file_name, mime, what) in zip(where, files, strict=True):
+        place.download_button(label, make, file_name=file_name, mime=mime, key=f"{key}_{what}", on_click="ignore")
 
 
 def forbidden(err: Forbidden) -> None:

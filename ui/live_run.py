@@ -23,6 +23,7 @@ from coach.sessions.plan import SessionPlan
 from coach.sessions.scoring import RepScore
 from coach.sessions.series import RepSeries
 from coach.sessions.summary import SessionResult
+from coach.store.auth import Forbidden
 from coach.store.info import utcnow
 from coach.virtual.phantom import PhantomSpec
 from coach.virtual.session_phantom import Performance, session_phantom
@@ -92,6 +93,7 @@ class LiveRun:
         self.settings = settings
         self.session_id: int | None = None
         self.save_error: str | None = None
+        self._refused: str | None = None  # why saving stopped for good (signed out), if it did
         self._lock = threading.Lock()  # guards the records below (and the store calls)
         self._closed = False
         self._started_at: datetime | None = None
@@ -121,10 +123,10 @@ class LiveRun:
 
     def _flush(self) -> bool:
         """Write what is waiting, oldest first; True when nothing is left unsaved."""
-        if self.store is None:
+        if self.store is None or self._refused is not None:
             self._unsaved.clear()
             self._unsaved_end = None
-            return True
+            return self._refused is None
         try:
             self._open()
             assert self.session_id is not None
@@ -136,6 +138,16 @@ class LiveRun:
                 result, stopped = self._unsaved_end
                 self.store.finish_session(self.session_id, result, stopped=stopped)
                 self._unsaved_end = None
+        except Forbidden as err:
+            # Signed out, or the sign-in ended (expired, account disabled, password changed):
+            # this practice is no longer anyone's to save. Nothing is kept or retried.
+            log.info("session %s: saving stopped (%s)", self.session_id, err)
+            self._refused = f"{err}."
+            self._unsaved.clear()
+            self._unsaved_end = None
+            self._last_failure = None
+            self.save_error = self._refused
+            return False
         except Exception:  # noqa: BLE001 - a failed write must not stop the session; it is kept and retried
             log.exception(
                 "saving session %s failed; %d rep(s)%s kept for later",

@@ -10,13 +10,14 @@ patient's record, and every export or deletion, goes in the access log.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
 from coach.sessions.scoring import RepScore
 from coach.sessions.summary import SessionResult
 from coach.store.auth import Forbidden, Principal
-from coach.store.export import patient_csv, patient_report_html
+from coach.store.export import patient_archive_zip, patient_csv, patient_report_html
 from coach.store.info import (
     AccessEntry,
     AssignmentInfo,
@@ -33,6 +34,9 @@ from coach.store.repo import Store
 NOT_YOURS = "You do not have access to this patient's records"
 DEMO_READ_ONLY = "This is the demo: sign in as a therapist to change records"
 DEMO_NOT_SAVED = "This is the demo: practice here is not saved"
+SIGNED_OUT = "You are signed out, so this practice is no longer saved. Please sign in again"
+PATIENT_FIELDS = ("surgery", "surgery_date")  # what a therapist may give add_patient besides name, side, condition
+LOG_PAGE = 100
 SAVED_SOURCES = ("camera", "video")  # a patient's own movements; the virtual patient's are nobody's record
 
 
@@ -42,16 +46,22 @@ class Access:
     Args:
         store: the records.
         who: who is asking.
+        still_signed_in: asked before each write a practice session makes (they can come
+            long after the page was drawn, from the video thread): False once the person has
+            signed out or their sign-in has ended, and the write is refused.
     """
 
-    def __init__(self, store: Store, who: Principal) -> None:
+    def __init__(self, store: Store, who: Principal, still_signed_in: Callable[[], bool] | None = None) -> None:
         self.store = store
         self.who = who
+        self._still_signed_in = still_signed_in
         self._reads_logged: set[tuple[str, int | None, str]] = set()
 
     # -- checks -------------------------------------------------------------------------
     def _log(self, action: str, patient_id: int | None, detail: str = "") -> None:
-        if not (self.who.role in ("therapist", "admin") or action in ("export", "delete_all", "report")):
+        if self.who.is_demo:
+            return  # the demo visitor reads the demo's own made-up records, in a database of their own
+        if not (self.who.role in ("therapist", "admin") or action in ("export", "export_all", "delete_all", "report")):
             return
         if action.startswith("view") or action == "list_patients":
             # A page asks for the same record several times as it draws; the log keeps one
@@ -79,9 +89,10 @@ class Access:
         except (KeyError, TypeError, ValueError):
             raise Forbidden(NOT_YOURS) from None
         if not self._may_see(p):
-            self.store.log_access(
-                self.who.user_id, self.who.username, self.who.role, "refused:" + action, int(patient_id)
-            )
+            if not self.who.is_demo:
+                self.store.log_access(
+                    self.who.user_id, self.who.username, self.who.role, "refused:" + action, int(patient_id)
+                )
             raise Forbidden(NOT_YOURS)
         self._log(action, p.id)
         return p
@@ -94,7 +105,12 @@ class Access:
         if patient_id is not None:
             self._patient(patient_id, action)
 
+    def _signed_in(self) -> None:
+        if self._still_signed_in is not None and not self._still_signed_in():
+            raise Forbidden(SIGNED_OUT)
+
     def _practise(self, patient_id: int) -> PatientInfo:
+        self._signed_in()
         if self.who.role not in ("patient", "therapist", "demo"):
             raise Forbidden("Only a patient (or their therapist) can practise")
         return self._patient(patient_id, "practise")
@@ -166,6 +182,10 @@ class Access:
 
     # -- a therapist's changes ----------------------------------------------------------
     def add_patient(self, name: str, affected_side: str | None = None, condition: str = "", **kw: Any) -> int:
+        """A new patient of the signed-in therapist (``surgery``, ``surgery_date`` may be given too)."""
+        unknown = set(kw) - set(PATIENT_FIELDS)
+        if unknown:
+            raise Forbidden(f"A new patient's {', '.join(sorted(unknown))} cannot be set here")
         self._therapist_writes(None, "add_patient")
         pid = self.store.add_patient(name, affected_side, condition, therapist_id=self.who.therapist_id, **kw)
         self._log("add_patient", pid)
@@ -178,7 +198,9 @@ class Access:
         return self.store.update_patient(patient_id, **changes)
 
     def assign_program(self, patient_id: int, program_id: str, overrides: dict | None = None) -> int:
-        self._therapist_writes(patient_id, f"assign_program:{program_id}")
+        # The program is not named in the log: programs are named after conditions and surgeries,
+        # and the administrator who reads the log sees no health records.
+        self._therapist_writes(patient_id, "assign_program")
         return self.store.assign_program(patient_id, program_id, overrides, therapist_id=self.who.therapist_id)
 
     def add_note(self, patient_id: int, text: str) -> int:
@@ -215,27 +237,43 @@ class Access:
     def add_rep(self, session_id: int, rep: RepScore, series: Any | None = None) -> int:
         if self.who.is_demo:
             raise Forbidden(DEMO_NOT_SAVED)
+        self._signed_in()
         self._own_session(session_id)
         return self.store.add_rep(session_id, rep, series)
 
     def finish_session(self, session_id: int, result: SessionResult | None, stopped: bool = False) -> None:
         if self.who.is_demo:
             raise Forbidden(DEMO_NOT_SAVED)
+        self._signed_in()
         self._own_session(session_id)
         self.store.finish_session(session_id, result, stopped)
 
     # -- the patient's own data -------------------------------------------------------------
+    # Each is built when it is asked for (the app asks when a download button is pressed),
+    # and each one built is one line in the access log.
     def export_csv(self, patient_id: int) -> str:
         self._patient(patient_id, "export")
         return patient_csv(self.store, patient_id)
 
+    def export_zip(self, patient_id: int, names: dict[str, str] | None = None) -> bytes:
+        """Everything kept about a patient (details, sessions with grades, repetitions, per-frame series)."""
+        self._patient(patient_id, "export_all")
+        return patient_archive_zip(self.store, patient_id, names)
+
     def report_html(self, patient_id: int, names: dict[str, str] | None = None) -> str:
+        """The printable report; the therapist's private notes are in the therapist's copy only."""
         self._patient(patient_id, "report")
-        return patient_report_html(self.store, patient_id, names)
+        return patient_report_html(self.store, patient_id, names, include_notes=self.who.role == "therapist")
 
     def delete_all(self, patient_id: int) -> None:
-        """Delete everything recorded about a patient: only the patient themself can."""
-        if self.who.role != "patient" or self.who.patient_id != patient_id:
+        """Delete everything recorded about a patient: the patient themself, or their therapist when the
+        patient has no login (a patient with a login decides for themself)."""
+        if self.who.role == "therapist":
+            self._therapist_writes(None, "delete_all")
+            self._patient(patient_id, "view")
+            if self.store.has_login(patient_id):
+                raise Forbidden("This patient has a login: only they can delete their records, from My data")
+        elif self.who.role != "patient" or self.who.patient_id != patient_id:
             raise Forbidden("Only the patient can delete their records")
         self._patient(patient_id, "delete_all")
         self.store.delete_patient(patient_id)
@@ -253,7 +291,23 @@ class Access:
         self._log("add_therapist", None, f"therapist {tid}")
         return tid
 
-    def access_log(self, limit: int = 500) -> list[AccessEntry]:
+    def access_log(
+        self,
+        limit: int = LOG_PAGE,
+        offset: int = 0,
+        username: str | None = None,
+        action: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> tuple[list[AccessEntry], int]:
+        """One page of the access log, newest first, and how many entries match; reading it is logged too."""
         if self.who.role != "admin":
             raise Forbidden("Only an administrator reads the access log")
-        return self.store.access_log(limit)
+        filters = dict(username=username or None, action=action or None, since=since, until=until)
+        key = ("read_log", None, repr(sorted(filters.items())))
+        if key not in self._reads_logged:
+            self._reads_logged.add(key)
+            shown = ", ".join(f"{k} {v}" for k, v in filters.items() if v is not None)
+            self.store.log_access(self.who.user_id, self.who.username, self.who.role, "read_log", None, shown)
+        rows = self.store.access_log(limit, offset=offset, **filters)
+        return rows, self.store.access_log_count(**filters)

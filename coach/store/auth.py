@@ -1,20 +1,34 @@
 """Accounts: who someone is, proven by a password, for a limited time.
 
-Passwords are hashed with Argon2id (argon2-cffi; never home-made). Sign-ins are
-throttled per user name: after ``max_failures`` wrong passwords within
-``window_s``, that name is refused for ``lock_s`` (also for names that do not
-exist, so the answer never tells which names do). A :class:`Principal` expires
-after ``idle_s`` without activity or ``max_age_s`` in all.
+Passwords are hashed with Argon2id (argon2-cffi; never home-made) and checked
+against zxcvbn's lists of common passwords and patterns. Sign-ins are throttled
+three ways, each with a wait that doubles with every further failure: per user
+name *and* client address (a person mistyping, or one guesser at one name), per
+client address (one guesser trying a common password on many names), and per
+user name from everywhere (many guessers at one name; a much higher limit, so a
+guesser elsewhere cannot lock a therapist out). Every attempt is written down
+before its password is checked, so guesses sent in parallel are counted too,
+and the Argon2 check runs outside any database transaction.
+
+A :class:`Principal` expires after ``idle_s`` without activity or ``max_age_s``
+in all, and when the account is disabled or its password changes.
+
+The first administrator is made from the browser only with a one-time setup
+code printed in the server's log (:meth:`Accounts.issue_setup_code`), or on the
+server with ``python -m coach admin create``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 
 from coach.errors import FaceCoachError
 from coach.store import models as m
@@ -26,6 +40,9 @@ ROLES = ("admin", "therapist", "patient")
 DEMO_ROLE = "demo"
 MIN_PASSWORD = 10
 MAX_PASSWORD = 256
+MIN_STRENGTH = 3  # zxcvbn's score 0–4; 3 is "safely unguessable" for an online attack and more
+SETUP_CODE_TTL = timedelta(hours=24)
+SETUP_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read from a log, typed by hand
 
 
 class AuthError(FaceCoachError):
@@ -45,6 +62,8 @@ class Principal:
         role: ``admin``, ``therapist``, ``patient`` or ``demo``.
         therapist_id, patient_id: the record a therapist or patient account belongs to.
         signed_in_at, last_seen: UTC, for expiry.
+        must_change_password: the password was chosen by someone else; the app asks for a new one first.
+        stamp: a fingerprint of the password this sign-in was made with; a sign-in ends when it changes.
     """
 
     user_id: int | None
@@ -54,10 +73,26 @@ class Principal:
     patient_id: int | None
     signed_in_at: datetime
     last_seen: datetime
+    must_change_password: bool = False
+    stamp: str = ""
 
     @property
     def is_demo(self) -> bool:
         return self.role == DEMO_ROLE
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    """An account as the administrator (or a patient's therapist) sees it: never its password."""
+
+    id: int
+    username: str
+    role: str
+    therapist_id: int | None
+    patient_id: int | None
+    disabled: bool
+    must_change_password: bool
+    created_at: datetime
 
 
 def demo_principal(now: datetime | None = None) -> Principal:
@@ -75,9 +110,38 @@ def normal_username(name: str) -> str:
     return name
 
 
-def check_password_rules(password: str) -> None:
+def check_password_rules(password: str, username: str | None = None) -> None:
+    """Refuse a password that is too short or too long, contains the user name, or is easy to guess.
+
+    "Easy to guess" is zxcvbn's judgement (a maintained port of Dropbox's estimator, with
+    lists of the most common passwords, names and words, and keyboard patterns, dates and
+    repeats): a score below :data:`MIN_STRENGTH` is refused.
+
+    Raises:
+        ValueError: why, in words a person can act on.
+    """
     if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
         raise ValueError(f"password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters")
+    name = (username or "").strip().lower()
+    if len(name) >= 3 and name in password.lower():
+        raise ValueError("password must not contain the user name")
+    from zxcvbn import zxcvbn
+
+    verdict = zxcvbn(password[:100], user_inputs=[name] if name else [])
+    if verdict["score"] < MIN_STRENGTH:
+        common = any(s.get("dictionary_name") == "passwords" for s in verdict.get("sequence", []))
+        why = "it is one of the most common passwords" if common else "it is easy to guess"
+        raise ValueError(f"please choose another password: {why}. A few unrelated words make a good one")
+
+
+def _code_hash(code: str) -> str:
+    """A setup code's SHA-256 (codes are random, so no slow hash is needed); spaces and dashes ignored."""
+    norm = "".join(c for c in str(code).upper() if c.isalnum())
+    return hashlib.sha256(norm.encode()).hexdigest()
+
+
+def _stamp(password_hash: str) -> str:
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
 
 
 class Accounts:
@@ -85,8 +149,12 @@ class Accounts:
 
     Args:
         store: the records.
-        max_failures: wrong passwords allowed per user name within ``window_s`` (1 to 100).
-        window_s, lock_s: the throttling window and lock-out, seconds (1 to 86400).
+        max_failures: wrong passwords allowed per user name from one client address within
+            ``window_s`` before a wait (1 to 100).
+        address_failures: wrong passwords allowed from one client address, over all names.
+        name_failures: wrong passwords allowed per user name, from all addresses together.
+        window_s: how long a failure counts, seconds (1 to 86400).
+        delay_s: the first wait past a limit; it doubles with each further failure, up to ``lock_s``.
         idle_s, max_age_s: a sign-in expires after this long idle / in all, seconds (60 to 7 days).
         hasher: the Argon2 hasher (tests may pass a cheaper one).
     """
@@ -100,12 +168,21 @@ class Accounts:
         idle_s: float = 1800.0,
         max_age_s: float = 12 * 3600.0,
         hasher: PasswordHasher | None = None,
+        address_failures: int = 20,
+        name_failures: int = 50,
+        delay_s: float = 30.0,
     ) -> None:
-        if not 1 <= max_failures <= 100:
-            raise ValueError(f"max_failures must be 1 to 100, got {max_failures}")
+        for name, n in (
+            ("max_failures", max_failures),
+            ("address_failures", address_failures),
+            ("name_failures", name_failures),
+        ):
+            if not 1 <= n <= 1000:
+                raise ValueError(f"{name} must be 1 to 1000, got {n}")
         for name, v, lo, hi in (
             ("window_s", window_s, 1, 86400),
             ("lock_s", lock_s, 1, 86400),
+            ("delay_s", delay_s, 1, 86400),
             ("idle_s", idle_s, 60, 7 * 86400),
             ("max_age_s", max_age_s, 60, 7 * 86400),
         ):
@@ -113,25 +190,101 @@ class Accounts:
                 raise ValueError(f"{name} must be {lo} to {hi}, got {v}")
         self.store = store
         self.max_failures = max_failures
+        self.address_failures = address_failures
+        self.name_failures = name_failures
         self.window = timedelta(seconds=window_s)
         self.lock = timedelta(seconds=lock_s)
+        self.delay = timedelta(seconds=min(delay_s, lock_s))
         self.idle = timedelta(seconds=idle_s)
         self.max_age = timedelta(seconds=max_age_s)
         self.hasher = hasher or PasswordHasher()
         self._db = store._sessions
 
-    # -- accounts ---------------------------------------------------------------------
+    def _log(self, who: Principal | None, action: str, patient_id: int | None = None, detail: str = "") -> None:
+        if who is None:
+            self.store.log_access(None, "server", "server", action, patient_id, detail)
+        else:
+            self.store.log_access(who.user_id, who.username, who.role, action, patient_id, detail)
+
+    # -- the first administrator ------------------------------------------------------------
     def needs_first_admin(self) -> bool:
         """True until the first admin account exists (the first-run page then creates it)."""
         with self._db() as db:
             return not db.scalar(select(func.count()).select_from(m.User).where(m.User.role == "admin"))
 
-    def create_first_admin(self, username: str, password: str) -> int:
-        """Create the first admin; refused once there is one."""
-        if not self.needs_first_admin():
-            raise Forbidden("An administrator already exists; ask them for an account")
-        return self._create(username, password, "admin", None, None)
+    def issue_setup_code(self, now: datetime | None = None) -> str | None:
+        """A new one-time code for creating the first administrator in the browser; None once there is one.
 
+        The server prints it in its log (only someone who can read the server's log can
+        use it). Each start of a server adds one, so every replica's printed code works;
+        all are valid for 24 hours and all end when the administrator is created.
+        """
+        if not self.needs_first_admin():
+            return None
+        now = now or utcnow()
+        code = "".join(secrets.choice(SETUP_ALPHABET) for _ in range(16))
+        with self._db.begin() as db:
+            db.execute(delete(m.SetupCode).where(m.SetupCode.created_at < now - SETUP_CODE_TTL))
+            db.add(m.SetupCode(code_hash=_code_hash(code), created_at=now))
+        return "-".join(code[i : i + 4] for i in range(0, 16, 4))
+
+    def create_first_admin(
+        self, username: str, password: str, setup_code: str, now: datetime | None = None, client: str = ""
+    ) -> int:
+        """Create the first admin with a setup code from the server's log; refused once there is one.
+
+        Claiming the code and creating the account are one locked transaction, so of two
+        visitors racing, one gets the account and the other a refusal.
+        """
+        now = now or utcnow()
+        name = normal_username(username)
+        check_password_rules(password, name)
+        password_hash = self.hasher.hash(password)  # before the transaction: Argon2 is slow on purpose
+        given = _code_hash(setup_code or "")
+        with self.store._lock, self._db.begin() as db:
+            if self.store.backend == "postgresql":
+                db.execute(text("LOCK TABLE setup_codes IN EXCLUSIVE MODE"))
+            # The first statement writes: on SQLite it takes the database's write lock.
+            db.execute(delete(m.SetupCode).where(m.SetupCode.created_at < now - SETUP_CODE_TTL))
+            hashes = db.scalars(select(m.SetupCode.code_hash)).all()
+            if db.scalar(select(func.count()).select_from(m.User).where(m.User.role == "admin")):
+                raise Forbidden("An administrator already exists; ask them for an account")
+            if not any(hmac.compare_digest(given, h) for h in hashes):
+                raise Forbidden("That setup code is not right. It is printed in the server's log when FaceCoach starts")
+            db.execute(delete(m.SetupCode))
+            uid = self._insert(db, name, password_hash, "admin", None, None, must_change=False)
+        self._log(Principal(uid, name, "admin", None, None, now, now), "create_first_admin", detail=client)
+        return uid
+
+    def create_admin(self, username: str, password: str) -> int:
+        """An administrator account made on the server (``python -m coach admin create``): no setup code needed,
+        since whoever runs it already controls the server. Also how a lost administrator is replaced."""
+        name = normal_username(username)
+        check_password_rules(password, name)
+        password_hash = self.hasher.hash(password)
+        with self._db.begin() as db:
+            uid = self._insert(db, name, password_hash, "admin", None, None, must_change=False)
+            db.execute(delete(m.SetupCode))
+        self._log(None, "create_account", detail=f"admin {name} (on the server)")
+        return uid
+
+    def reset_on_server(self, username: str, password: str) -> str:
+        """A new password for any account, typed on the server (a lost administrator's, say): the account
+        is enabled again, its wrong-guess history cleared, and the password must be changed at sign-in."""
+        name = normal_username(username)
+        check_password_rules(password, name)
+        password_hash = self.hasher.hash(password)
+        with self._db.begin() as db:
+            user = db.scalars(select(m.User).where(m.User.username == name)).first()
+            if user is None:
+                raise ValueError(f"there is no account {name!r}")
+            user.password_hash, user.must_change_password, user.disabled = password_hash, True, False
+            db.execute(delete(m.LoginFailure).where(m.LoginFailure.username == name))
+            role = user.role
+        self._log(None, "reset_password", detail=f"{role} {name} (on the server)")
+        return role
+
+    # -- accounts ---------------------------------------------------------------------
     def create_user(
         self,
         by: Principal,
@@ -140,8 +293,14 @@ class Accounts:
         role: str,
         therapist_id: int | None = None,
         patient_id: int | None = None,
+        first_password: bool = True,
     ) -> int:
-        """Create an account. An admin creates admins and therapists; a therapist creates their patients' logins."""
+        """Create an account. An admin creates admins and therapists; a therapist creates their patients' logins.
+
+        Args:
+            first_password: the password was chosen by ``by``, not by the person: it must be
+                changed at the first sign-in. (False only when the person typed it themself.)
+        """
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
         if by.role == "admin" and role in ("admin", "therapist"):
@@ -149,6 +308,7 @@ class Accounts:
                 raise ValueError("a therapist account needs its therapist record")
             if role == "admin":
                 therapist_id = patient_id = None
+            patient_id = None
         elif by.role == "therapist" and role == "patient":
             if patient_id is None or self.store.patient(patient_id).therapist_id != by.therapist_id:
                 raise Forbidden("You can only create logins for your own patients")
@@ -157,112 +317,250 @@ class Accounts:
             therapist_id = None
         else:
             raise Forbidden(f"A {by.role} cannot create a {role} account")
-        return self._create(username, password, role, therapist_id, patient_id)
-
-    def _create(self, username: str, password: str, role: str, therapist_id: int | None, patient_id: int | None) -> int:
         name = normal_username(username)
-        check_password_rules(password)
+        check_password_rules(password, name)
+        password_hash = self.hasher.hash(password)
         with self._db.begin() as db:
-            if db.scalar(select(m.User.id).where(m.User.username == name)) is not None:
-                raise ValueError(f"the user name {name!r} is taken")
-            u = m.User(
-                username=name,
-                password_hash=self.hasher.hash(password),
-                role=role,
-                therapist_id=therapist_id,
-                patient_id=patient_id,
-                disabled=False,
-                created_at=utcnow(),
-            )
-            db.add(u)
-            db.flush()
-            return u.id
+            uid = self._insert(db, name, password_hash, role, therapist_id, patient_id, must_change=first_password)
+        self._log(by, "create_account", patient_id, f"{role} {name}")
+        return uid
+
+    def _insert(
+        self,
+        db,
+        name: str,
+        password_hash: str,
+        role: str,
+        therapist_id: int | None,
+        patient_id: int | None,
+        must_change: bool,
+    ) -> int:
+        if db.scalar(select(m.User.id).where(m.User.username == name)) is not None:
+            raise ValueError(f"the user name {name!r} is taken")
+        u = m.User(
+            username=name,
+            password_hash=password_hash,
+            role=role,
+            therapist_id=therapist_id,
+            patient_id=patient_id,
+            disabled=False,
+            must_change_password=must_change,
+            created_at=utcnow(),
+        )
+        db.add(u)
+        db.flush()
+        return u.id
 
     def patient_login(self, by: Principal, patient_id: int) -> str | None:
         """The user name a patient signs in with, or None; for the patient's own therapist."""
+        info = self.patient_account(by, patient_id)
+        return None if info is None else info.username
+
+    def patient_account(self, by: Principal, patient_id: int) -> AccountInfo | None:
+        """A patient's login (None if they have none), for the patient's own therapist."""
         if by.role != "therapist" or self.store.patient(patient_id).therapist_id != by.therapist_id:
             raise Forbidden("You can only see logins of your own patients")
         with self._db() as db:
-            return db.scalars(
-                select(m.User.username).where(m.User.patient_id == patient_id, m.User.role == "patient")
-            ).first()
+            u = db.scalars(select(m.User).where(m.User.patient_id == patient_id, m.User.role == "patient")).first()
+            return None if u is None else self._info(u)
 
-    def set_patient_password(self, by: Principal, patient_id: int, password: str) -> str:
-        """A new password for a patient's login (one they forgot), set by their therapist; logged.
+    @staticmethod
+    def _info(u: m.User) -> AccountInfo:
+        return AccountInfo(
+            u.id,
+            u.username,
+            u.role,
+            u.therapist_id,
+            u.patient_id,
+            bool(u.disabled),
+            bool(u.must_change_password),
+            u.created_at,
+        )
 
-        Returns the login's user name. Any lock-out from wrong guesses is lifted.
-        """
-        username = self.patient_login(by, patient_id)
-        if username is None:
-            raise ValueError("this patient has no login yet")
-        check_password_rules(password)
-        with self._db.begin() as db:
-            user = db.scalars(select(m.User).where(m.User.username == username)).one()
-            user.password_hash = self.hasher.hash(password)
-            db.execute(delete(m.LoginFailure).where(m.LoginFailure.username == username))
-        self.store.log_access(by.user_id, by.username, by.role, "set_password", patient_id)
-        return username
-
-    def users(self, by: Principal) -> list[tuple[int, str, str, int | None, int | None]]:
-        """(id, user name, role, therapist id, patient id) of every account; admins only."""
+    def users(self, by: Principal) -> list[AccountInfo]:
+        """Every account; admins only."""
         if by.role != "admin":
             raise Forbidden("Only an administrator can see the accounts")
         with self._db() as db:
-            rows = db.execute(
-                select(m.User.id, m.User.username, m.User.role, m.User.therapist_id, m.User.patient_id).order_by(
-                    m.User.role, m.User.username
+            return [self._info(u) for u in db.scalars(select(m.User).order_by(m.User.role, m.User.username))]
+
+    def _managed(self, by: Principal, user_id: int, what: str) -> m.User:
+        """The account ``by`` may manage: an admin manages admins and therapists (not their own account:
+        that is what changing one's password is for); a therapist manages their patients' logins."""
+        with self._db() as db:
+            u = db.get(m.User, int(user_id))
+        if u is None:
+            raise Forbidden("There is no such account")
+        if by.role == "admin" and u.role in ("admin", "therapist") and u.id != by.user_id:
+            return u
+        if by.role == "therapist" and u.role == "patient" and u.patient_id is not None:
+            if self.store.patient(u.patient_id).therapist_id == by.therapist_id:
+                return u
+        if by.user_id == u.id:
+            raise Forbidden(f"You cannot {what} your own account here")
+        raise Forbidden(f"You cannot {what} this account")
+
+    def set_disabled(self, by: Principal, user_id: int, disabled: bool) -> None:
+        """Disable an account (its sign-ins end at once, and it cannot sign in) or enable it again."""
+        u = self._managed(by, user_id, "disable" if disabled else "enable")
+        if disabled and u.role == "admin":
+            with self._db() as db:
+                others = db.scalar(
+                    select(func.count())
+                    .select_from(m.User)
+                    .where(m.User.role == "admin", ~m.User.disabled, m.User.id != u.id)
                 )
-            ).all()
-            return [tuple(r) for r in rows]
+            if not others:
+                raise Forbidden("This is the only active administrator")
+        with self._db.begin() as db:
+            db.get(m.User, u.id).disabled = bool(disabled)
+        self._log(by, "disable_account" if disabled else "enable_account", u.patient_id, f"{u.role} {u.username}")
+
+    def reset_password(self, by: Principal, user_id: int, password: str) -> str:
+        """A new password for someone who forgot theirs: an admin for admins and therapists, a therapist for
+        their patients. It must be changed at the next sign-in; wrong-guess waits are lifted; logged.
+
+        Returns the account's user name.
+        """
+        u = self._managed(by, user_id, "reset the password of")
+        check_password_rules(password, u.username)
+        password_hash = self.hasher.hash(password)
+        with self._db.begin() as db:
+            user = db.get(m.User, u.id)
+            user.password_hash, user.must_change_password = password_hash, True
+            db.execute(delete(m.LoginFailure).where(m.LoginFailure.username == u.username))
+        self._log(by, "reset_password", u.patient_id, f"{u.role} {u.username}")
+        return u.username
+
+    def set_patient_password(self, by: Principal, patient_id: int, password: str) -> str:
+        """A new password for a patient's login, set by their therapist; see :meth:`reset_password`."""
+        account = self.patient_account(by, patient_id)
+        if account is None:
+            raise ValueError("this patient has no login yet")
+        return self.reset_password(by, account.id, password)
+
+    def change_password(self, who: Principal, current: str, new: str, now: datetime | None = None) -> Principal:
+        """Change one's own password; returns the sign-in, still valid (other sign-ins with the old one end).
+
+        Raises:
+            AuthError: the current password is wrong.
+            ValueError: the new password breaks a rule, or is the same as the current one.
+        """
+        now = now or utcnow()
+        if who.user_id is None:
+            raise Forbidden("The demo has no password")
+        with self._db() as db:
+            u = db.get(m.User, who.user_id)
+        if u is None or u.disabled:
+            raise AuthError("This account is no longer active")
+        if not self._verify(u.password_hash, current):
+            self._log(who, "change_password_failed")
+            raise AuthError("Your current password is not right")
+        if new == current:
+            raise ValueError("the new password must be different from the current one")
+        check_password_rules(new, u.username)
+        password_hash = self.hasher.hash(new)
+        with self._db.begin() as db:
+            user = db.get(m.User, u.id)
+            user.password_hash, user.must_change_password = password_hash, False
+        self._log(who, "change_password")
+        return replace(who, must_change_password=False, stamp=_stamp(password_hash), last_seen=now)
 
     # -- signing in -------------------------------------------------------------------
-    def login(self, username: str, password: str, now: datetime | None = None) -> Principal:
+    def _verify(self, password_hash: str, password: object) -> bool:
+        try:
+            return self.hasher.verify(password_hash, password if isinstance(password, str) else "")
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    def _wait(self, db, attempt_id: int, name: str, client: str, now: datetime) -> timedelta | None:
+        """How long this attempt must wait, or None: over each limit the wait doubles with each further failure."""
+        since = now - self.window
+        longest = None
+        for limit, where in (
+            (self.max_failures, (m.LoginFailure.username == name, m.LoginFailure.client == client)),
+            (self.address_failures, (m.LoginFailure.client == client,)),
+            (self.name_failures, (m.LoginFailure.username == name,)),
+        ):
+            n, last = db.execute(
+                select(func.count(), func.max(m.LoginFailure.at)).where(
+                    *where, m.LoginFailure.at >= since, m.LoginFailure.id != attempt_id
+                )
+            ).one()
+            if n >= limit:
+                wait = min(self.lock, self.delay * 2 ** min(n - limit, 20))
+                if now < last + wait:
+                    left = last + wait - now
+                    longest = left if longest is None else max(longest, left)
+        return longest
+
+    def login(self, username: str, password: str, now: datetime | None = None, client: str = "") -> Principal:
         """Check a user name and password; returns who signed in.
+
+        Args:
+            client: the address the attempt comes from (as the app sees it), for throttling.
 
         Raises:
             AuthError: wrong name or password (one message for both), or too many attempts.
         """
         now = now or utcnow()
+        client = str(client or "")[:64]
         try:
             name = normal_username(username)
         except ValueError:
             name = str(username).strip().lower()[:64]
+        # 1. Write the attempt down (committed) before anything else: attempts sent in parallel
+        #    each see the others, so a burst gets no more guesses than one at a time.
         with self._db.begin() as db:
             db.execute(delete(m.LoginFailure).where(m.LoginFailure.at < now - max(self.window, self.lock)))
-            recent = db.scalars(
-                select(m.LoginFailure.at)
-                .where(m.LoginFailure.username == name, m.LoginFailure.at >= now - self.window)
-                .order_by(m.LoginFailure.at)
-            ).all()
-            locked_for = None
-            if len(recent) >= self.max_failures and now < recent[-1] + self.lock:
-                locked_for = recent[-1] + self.lock - now
-            user = None if locked_for is not None else db.scalars(select(m.User).where(m.User.username == name)).first()
-            ok = False
-            if user is not None and not user.disabled:
-                try:
-                    ok = self.hasher.verify(user.password_hash, password if isinstance(password, str) else "")
-                except (VerifyMismatchError, VerificationError, InvalidHashError):
-                    ok = False
-            else:
-                # Same work for unknown names, so timing does not tell which names exist.
-                try:
-                    self.hasher.verify(self._dummy_hash, "x")
-                except (VerifyMismatchError, VerificationError, InvalidHashError):
-                    pass
-            if not ok:
-                if locked_for is None:
-                    db.add(m.LoginFailure(username=name, at=now))  # committed as the block ends
-            else:
-                db.execute(delete(m.LoginFailure).where(m.LoginFailure.username == name))
-                if self.hasher.check_needs_rehash(user.password_hash):
-                    user.password_hash = self.hasher.hash(password)
-                who = Principal(user.id, user.username, user.role, user.therapist_id, user.patient_id, now, now)
-        if locked_for is not None:
-            minutes = max(1, round(locked_for.total_seconds() / 60))
+            attempt = m.LoginFailure(username=name, client=client, at=now)
+            db.add(attempt)
+            db.flush()
+            attempt_id = attempt.id
+        # 2. Count the others: pending attempts and failures.
+        with self._db() as db:
+            wait = self._wait(db, attempt_id, name, client, now)
+            user = None if wait is not None else db.scalars(select(m.User).where(m.User.username == name)).first()
+        if wait is not None:
+            with self._db.begin() as db:
+                db.execute(delete(m.LoginFailure).where(m.LoginFailure.id == attempt_id))  # a refusal is not a guess
+            self._log(None, "sign_in_throttled", detail=f"{name[:40]} from {client or 'unknown'}")
+            minutes = max(1, round(wait.total_seconds() / 60))
             raise AuthError(f"Too many attempts. Please wait {count(minutes, 'minute')} and try again")
+        # 3. The slow hash, outside any transaction. Unknown and disabled names do the same work,
+        #    so timing does not tell which names exist.
+        if user is not None and not user.disabled:
+            ok = self._verify(user.password_hash, password)
+        else:
+            self._verify(self._dummy_hash, "x")
+            ok = False
         if not ok:
+            # The attempt stays as a failure.
+            self._log(None, "sign_in_failed", detail=f"{name[:40]} from {client or 'unknown'}")
             raise AuthError("That user name and password do not match")
+        new_hash = self.hasher.hash(password) if self.hasher.check_needs_rehash(user.password_hash) else None
+        with self._db.begin() as db:
+            db.execute(
+                delete(m.LoginFailure).where(
+                    (m.LoginFailure.id == attempt_id)
+                    | ((m.LoginFailure.username == name) & (m.LoginFailure.client == client))
+                )
+            )
+            if new_hash is not None:
+                db.get(m.User, user.id).password_hash = new_hash
+        stamp = _stamp(new_hash or user.password_hash)
+        who = Principal(
+            user.id,
+            user.username,
+            user.role,
+            user.therapist_id,
+            user.patient_id,
+            now,
+            now,
+            bool(user.must_change_password),
+            stamp,
+        )
+        self._log(who, "sign_in", detail=client)
         return who
 
     @property
@@ -272,7 +570,8 @@ class Accounts:
         return self._dummy
 
     def check(self, principal: Principal, now: datetime | None = None) -> Principal:
-        """The same sign-in, seen again now; raises :class:`AuthError` when it has expired or the account is gone."""
+        """The same sign-in, seen again now; raises :class:`AuthError` when it has expired, the account is
+        disabled or gone, or its password was changed since (a reset ends every sign-in with the old one)."""
         now = now or utcnow()
         if principal.is_demo:
             return replace(principal, last_seen=now)
@@ -286,4 +585,7 @@ class Accounts:
             u = db.get(m.User, principal.user_id)
             if u is None or u.disabled or u.role != principal.role:
                 raise AuthError("This account is no longer active")
-        return replace(principal, last_seen=now)
+            if principal.stamp and principal.stamp != _stamp(u.password_hash):
+                raise AuthError("Your password was changed. Please sign in again")
+            must_change = bool(u.must_change_password)
+        return replace(principal, last_seen=now, must_change_password=must_change)

@@ -1,7 +1,9 @@
 """Where the database lives, how to connect, and schema migrations.
 
 The default is an SQLite file in the user's data folder; ``DATABASE_URL``
-selects another database (PostgreSQL for a clinic). The schema is kept up to
+selects another database (PostgreSQL for a clinic). With ``FACECOACH_ENV=clinic``
+there is no default: a missing ``DATABASE_URL`` stops the server (a clinic must
+never start on a fresh, empty database by mistake). The schema is kept up to
 date with Alembic on every start.
 """
 
@@ -12,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
 
 from coach.errors import FaceCoachError
 
@@ -33,9 +36,27 @@ def data_dir() -> Path:
     return Path(user_data_dir("FaceCoach", appauthor=False))
 
 
+def clinic_mode() -> bool:
+    """True on a clinic's server (``FACECOACH_ENV=clinic``): stricter defaults, no silent fall-backs."""
+    return os.environ.get("FACECOACH_ENV", "").strip().lower() == "clinic"
+
+
+def fallback_hint() -> str:
+    """What to add to a database error: at home, that the built-in database is there (never on a clinic's server)."""
+    return "" if clinic_mode() else ", or unset it to use the built-in database"
+
+
 def default_url() -> str:
-    """``$DATABASE_URL``, else an SQLite file in :func:`data_dir`."""
+    """``$DATABASE_URL``, else an SQLite file in :func:`data_dir` (not on a clinic's server).
+
+    Raises:
+        StoreError: on a clinic's server without ``DATABASE_URL``.
+    """
     url = os.environ.get("DATABASE_URL", "").strip()
+    if not url and clinic_mode():
+        raise StoreError(
+            "FACECOACH_ENV is clinic but DATABASE_URL is not set: set it to the clinic's PostgreSQL database"
+        )
     if url:
         # Hosting services hand out postgres:// URLs; SQLAlchemy wants a driver name.
         if url.startswith("postgres://"):
@@ -47,12 +68,15 @@ def default_url() -> str:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine set up for this app: SQLite shared across threads, WAL, foreign keys on."""
+    """An engine set up for this app: SQLite shared across threads, WAL, foreign keys on, deleted rows zeroed.
+
+    ``sqlite://`` (no file) is one database in memory shared by every thread (the demo's).
+    """
     try:
         parsed = make_url(url)
     except Exception as err:
         raise StoreError(
-            f"DATABASE_URL is not a database address ({err}); unset it to use the built-in database"
+            f"DATABASE_URL is not a database address ({err}){fallback_hint()}"
         ) from None
     if parsed.get_backend_name() == "sqlite":
         db = parsed.database
@@ -61,12 +85,18 @@ def make_engine(url: str) -> Engine:
                 Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
             except OSError as err:
                 raise StoreError(f"Cannot create the data folder for {db} ({err.strerror})") from None
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
+        in_memory = not db or db == ":memory:"
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 15},
+            **({"poolclass": StaticPool} if in_memory else {}),
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA secure_delete=ON")  # a deleted patient's rows are overwritten, not left in the file
             if db and db != ":memory:":
                 cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA synchronous=NORMAL")

@@ -136,3 +136,16 @@ def seed_demo(
         result = build_result(today_plan, reps, [], DEMO_SIDE, n, n)
         store.finish_session(sid, result)
     return pid
+
+
+def demo_store(
+    plan: SessionPlan, program_id: str, assessment: SessionPlan | None = None, today: date | None = None
+) -> Store:
+    """The demo clinic in a database of its own, in memory: never in a clinic's records.
+
+    Made afresh each time the app starts; visitors only read it (their practice is not
+    saved), so every visitor sees the same example.
+    """
+    store = Store("sqlite://")
+    seed_demo(store, plan, program_id, assessment=assessment, today=today)
+    return store

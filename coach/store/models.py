@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -179,16 +180,30 @@ class User(Base):
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # A password someone else chose (a first password, a reset) must be changed at the next sign-in.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class LoginFailure(Base):
-    """A failed sign-in, kept for throttling (per user name, also for names that do not exist)."""
+    """A sign-in attempt under way or failed, kept for throttling (per user name, per client
+    address, and per both; also for names that do not exist). A successful sign-in deletes its own."""
 
     __tablename__ = "login_failures"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), index=True)
+    client: Mapped[str] = mapped_column(String(64), default="", server_default="", index=True)
     at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class SetupCode(Base):
+    """A one-time code that lets the first administrator be created from the browser (stored as a SHA-256)."""
+
+    __tablename__ = "setup_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class AccessLog(Base):

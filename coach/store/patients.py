@@ -17,6 +17,7 @@ class PatientRecords:
 
     _sessions: Any
     _lock: Any
+    engine: Any
 
     # -- people ------------------------------------------------------------------------
     def add_therapist(self, name: str, email: str | None = None, is_demo: bool = False) -> int:
@@ -175,16 +176,58 @@ class PatientRecords:
             ).all()
             return [NoteInfo(n.id, n.patient_id, tn, n.text, n.created_at) for n, tn in rows]
 
+    def has_login(self, patient_id: int) -> bool:
+        """True when the patient has an account to sign in with."""
+        with self._sessions() as db:
+            return db.scalar(select(m.User.id).where(m.User.patient_id == patient_id)) is not None
+
     def delete_patient(self, patient_id: int) -> None:
-        """Delete a patient and everything recorded about them (sessions, reps, series, notes, logins)."""
+        """Delete a patient and everything recorded about them (sessions, reps, series, notes, logins).
+
+        The access log keeps that their record was read and changed, and by whom (a clinic
+        must be able to show that), but nothing that tells who they were: the entries about
+        them lose their details, and their own entries their user name. Their failed
+        sign-ins go. On SQLite the deleted rows are overwritten with zeros
+        (``secure_delete``) and the write-ahead log is emptied into the file, so the
+        patient's data does not stay readable in the database's files.
+        """
         with self._lock, self._sessions.begin() as db:
             p = db.get(m.Patient, patient_id)
             if p is None:
                 raise KeyError(f"no patient {patient_id}")
+            logins = db.execute(select(m.User.id, m.User.username).where(m.User.patient_id == patient_id)).all()
             delete_sessions(db, select(m.Session.id).where(m.Session.patient_id == patient_id))
             for model in (m.Note, m.Assignment, m.User):
                 db.execute(delete(model).where(model.patient_id == patient_id))
+            db.execute(update(m.AccessLog).where(m.AccessLog.patient_id == patient_id).values(detail=""))
+            for uid, username in logins:
+                db.execute(
+                    update(m.AccessLog).where(m.AccessLog.user_id == uid).values(username="deleted patient", detail="")
+                )
+                db.execute(delete(m.LoginFailure).where(m.LoginFailure.username == username))
+                db.execute(update(m.AccessLog).where(m.AccessLog.detail.contains(username)).values(detail=""))
             db.delete(p)
+        self._scrub_files()
+
+    def _scrub_files(self) -> None:
+        """SQLite: move the write-ahead log into the database file and empty it (deleted rows were zeroed)."""
+        if self.engine.url.get_backend_name() != "sqlite":
+            return
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def forget_demo_records(self) -> int:
+        """Delete the demo clinic from a clinic's records (older versions kept it there); returns patients deleted.
+
+        The demo now lives in its own database in memory (:func:`coach.store.demo.demo_store`).
+        """
+        with self._sessions() as db:
+            pids = list(db.scalars(select(m.Patient.id).where(m.Patient.is_demo)))
+        for pid in pids:
+            self.delete_patient(pid)
+        with self._sessions.begin() as db:
+            db.execute(delete(m.Therapist).where(m.Therapist.is_demo))
+        return len(pids)
 
     def demo_patient(self) -> PatientInfo | None:
         with self._sessions() as db:

@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
 from coach.store.audit import AccessLogRecords
-from coach.store.db import StoreError, default_url, make_engine, migrate
+from coach.store.db import StoreError, default_url, fallback_hint, make_engine, migrate
 from coach.store.patients import PatientRecords
 from coach.store.progress import ProgressRecords
 from coach.store.sessions import SessionRecords
@@ -41,7 +41,7 @@ class Store(PatientRecords, SessionRecords, ProgressRecords, AccessLogRecords):
             self.engine.dispose()
             raise StoreError(
                 f"Cannot open the database at {self.engine.url.render_as_string(hide_password=True)} "
-                f"({type(err).__name__}); check DATABASE_URL, or unset it to use the built-in database"
+                f"({type(err).__name__}); check DATABASE_URL{fallback_hint()}"
             ) from None
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._lock = threading.Lock()

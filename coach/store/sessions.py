@@ -277,6 +277,16 @@ class SessionRecords:
             ).all()
             return [(self._session_info(s), self._rep_info(r, False)) for s, r in rows]
 
+    def rep_details(self, patient_id: int) -> dict[int, dict[str, Any]]:
+        """Every rep's full scoring detail (``RepScore.to_dict()`` as saved), by rep id (for export)."""
+        with self._sessions() as db:
+            rows = db.execute(
+                select(m.Rep.id, m.Rep.detail)
+                .join(m.Session, m.Rep.session_id == m.Session.id)
+                .where(m.Session.patient_id == patient_id)
+            ).all()
+            return {rid: dict(detail or {}) for rid, detail in rows}
+
     def session_owner(self, session_id: int) -> int | None:
         """The patient a session belongs to, or None if there is no such session."""
         with self._sessions() as db:

@@ -353,14 +353,14 @@ def patient_account(database_url: str, name: str = "Kim", affected_side: str = "
     try:
         acc = Accounts(store)
         if acc.needs_first_admin():  # else the app opens on its first-run page
-            acc.create_first_admin("admin", PATIENT_PASSWORD)
+            acc.create_admin("admin", PATIENT_PASSWORD)
         now = utcnow()
         admin = Principal(None, "setup", "admin", None, None, now, now)
         tid = Access(store, admin).add_therapist(f"Dr {name}'s therapist")
         therapist = Principal(None, "setup", "therapist", tid, None, now, now)
         pid = Access(store, therapist).add_patient(name, affected_side, "Bell's palsy")
         username = f"{name.lower()}{pid}"
-        acc.create_user(therapist, username, PATIENT_PASSWORD, "patient", patient_id=pid)
+        acc.create_user(therapist, username, PATIENT_PASSWORD, "patient", patient_id=pid, first_password=False)
         return pid, username
     finally:
         store.close()

@@ -43,12 +43,12 @@ def accounts(data_dir: Path) -> dict[str, int]:
     store = Store(f"sqlite:///{data_dir / 'facecoach.db'}")
     try:
         acc = Accounts(store)
-        acc.create_first_admin("admin", PASSWORD)
+        acc.create_admin("admin", PASSWORD)
         admin = acc.login("admin", PASSWORD)
         tid = Access(store, admin).add_therapist("Dr Lee")
-        acc.create_user(admin, "lee", PASSWORD, "therapist", therapist_id=tid)
+        acc.create_user(admin, "lee", PASSWORD, "therapist", therapist_id=tid, first_password=False)
         pid = Access(store, acc.login("lee", PASSWORD)).add_patient("Kim", "right", "Bell's palsy")
-        acc.create_user(acc.login("lee", PASSWORD), "kim", PASSWORD, "patient", patient_id=pid)
+        acc.create_user(acc.login("lee", PASSWORD), "kim", PASSWORD, "patient", patient_id=pid, first_password=False)
         return {"therapist": tid, "patient": pid}
     finally:
         store.close()
@@ -88,6 +88,15 @@ def test_first_run_creates_the_administrator_then_signs_in(data_dir):
     at.text_input(key="first_name").input("boss")
     at.text_input(key="first_pw").input(PASSWORD)
     at.text_input(key="first_pw2").input(PASSWORD)
+    at.text_input(key="first_code").input("WRON-GCOD-EEEE-EEEE")
+    at.button(key="first_go").click().run()
+    assert "That setup code is not right" in at.error[0].value  # anyone who reaches it first is not enough
+    store = Store(f"sqlite:///{data_dir / 'facecoach.db'}")
+    code = Accounts(store).issue_setup_code()  # what the server printed in its log (any code it printed works)
+    store.close()
+    at.text_input(key="first_pw").input(PASSWORD)
+    at.text_input(key="first_pw2").input(PASSWORD)
+    at.text_input(key="first_code").input(code)
     at.button(key="first_go").click().run()
     assert not at.exception
     assert at.title[0].value == "Accounts"
@@ -255,7 +264,11 @@ def test_therapist_drills_into_a_session_and_exports(data_dir):
     assert len(grades) >= 2 and grades["Sunnybrook-like voluntary"].notna().all()  # the grades over time
     tab(at, "Export")
     buttons = {b.label for b in at.get("download_button")}
-    assert buttons == {"Download all repetitions (CSV)", "Download printable report (HTML)"}
+    assert buttons == {
+        "Download all repetitions (CSV)",
+        "Download printable report (HTML)",
+        "Download everything (ZIP)",
+    }
 
 
 def test_a_therapist_gives_a_patient_one_login_and_stays_on_that_tab(data_dir):
@@ -264,7 +277,7 @@ def test_a_therapist_gives_a_patient_one_login_and_stays_on_that_tab(data_dir):
     ids = accounts(data_dir)  # Kim already has a login: "kim"
     at = signed_in("lee")
     tab(at, "Login")
-    assert "Kim signs in as **kim**" in texts(at)
+    assert "Kim signs in as “kim” (login active)." in texts(at)
     assert not any((t.key or "").startswith("t_login_name_") for t in at.text_input)  # no second login
     # Kim forgot her password: her therapist sets a new one (one login, a new password).
     next(t for t in at.text_input if t.label.startswith("A new password")).input("a new long password 2")
@@ -272,7 +285,15 @@ def test_a_therapist_gives_a_patient_one_login_and_stays_on_that_tab(data_dir):
     assert not at.exception
     assert at.session_state["t_tab"] == "Login"
     assert any("Kim's new password is set" in s.value for s in at.success)
-    assert signed_in("kim", "a new long password 2").title[0].value == "Today"
+    kim = signed_in("kim", "a new long password 2")
+    assert kim.title[0].value == "Choose your own password"  # set by her therapist: she picks her own first
+    assert [p.title for p in kim.get("page_link")] == [] and "Today" not in texts(kim)
+    kim.text_input(key="acct_current").input("a new long password 2")
+    kim.text_input(key="acct_new").input("river stones under moonlight")
+    kim.text_input(key="acct_again").input("river stones under moonlight")
+    kim.button(key="acct_go").click().run()
+    assert not kim.exception
+    assert kim.title[0].value == "Today"
     at.text_input(key="new_name").input("Sam")
     at.button(key="new_add").click().run()
     assert not at.exception
@@ -283,8 +304,8 @@ def test_a_therapist_gives_a_patient_one_login_and_stays_on_that_tab(data_dir):
     assert not at.exception
     assert at.session_state["t_tab"] == "Login"
     assert any("Sam can now sign in as “sam”" in s.value for s in at.success)
-    assert "Sam signs in as **sam**" in texts(at)
-    assert signed_in("sam").title[0].value == "Today"
+    assert "Sam signs in as “sam” (login active)." in texts(at)
+    assert signed_in("sam").title[0].value == "Choose your own password"
     store = Store(f"sqlite:///{data_dir / 'facecoach.db'}")
     try:
         sam = next(p for p in store.patients(ids["therapist"]) if p.name == "Sam")
@@ -312,7 +333,7 @@ def test_a_broken_database_address_gives_a_clear_message(data_dir, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://nobody:wrong@127.0.0.1:1/none")
     at = app().run()
     assert not at.exception
-    assert any("could not open the records" in e.value for e in at.error)
+    assert any("cannot open its records" in e.value for e in at.error)
 
 
 def test_a_patient_downloads_and_deletes_all_their_data(data_dir):
@@ -320,7 +341,11 @@ def test_a_patient_downloads_and_deletes_all_their_data(data_dir):
     at = signed_in("kim").switch_page("views/my_data.py").run()
     assert not at.exception
     labels = {b.label for b in at.get("download_button")}
-    assert labels == {"Download all my repetitions (CSV)", "Download my report (HTML, to print)"}
+    assert labels == {
+        "Download all my repetitions (CSV)",
+        "Download my report (HTML, to print)",
+        "Download everything kept about me (ZIP)",
+    }
     assert at.button(key="me_delete").disabled
     at.text_input(key="me_confirm").input("DELETE").run()
     at.button(key="me_delete").click().run()
@@ -344,13 +369,14 @@ def test_the_demo_cannot_change_records(data_dir):
     assert any("sign in as a therapist" in i.value for i in at.info)
 
 
-def _smile_video(tmp_path: Path) -> bytes:
+def _smile_video(tmp_path: Path, suffix: str = ".y4m") -> bytes:
+    """Two smiles, her left side weaker: raw (.y4m, about 120 MB) or MJPEG (.avi, about 8 MB)."""
     from coach.virtual.phantom import Schedule, smile_phantom, write_video
 
     spec = smile_phantom(
         2.0, 4.5, schedule=Schedule(lead_in_s=1.2, rise_s=0.8, hold_s=1.5, release_s=0.8, rest_s=1.0, reps=2)
     )
-    return write_video(spec, tmp_path / "my_smiles.y4m").read_bytes()
+    return write_video(spec, tmp_path / f"my_smiles{suffix}").read_bytes()
 
 
 def _upload(at: AppTest, video: bytes) -> AppTest:
@@ -387,7 +413,7 @@ def test_a_patient_saves_their_measured_video_to_their_record(data_dir, tmp_path
 
 def test_the_demo_measures_a_video_but_keeps_nothing(data_dir, tmp_path):
     at = demo(timeout=240).switch_page("views/measure.py").run()
-    _upload(at, _smile_video(tmp_path))
+    _upload(at, _smile_video(tmp_path, ".avi"))  # under the demo's 20 MB
     assert any("2 smiles scored" in s.value for s in at.subheader)
     assert "save_upload" not in [b.key for b in at.button]
     assert "the numbers are shown, not saved" in texts(at)
@@ -402,3 +428,17 @@ def test_the_access_log_names_the_patient_and_says_what_was_done(data_dir):
     kim = log[log["Patient"] == f"Kim ({ids['patient']})"]
     assert len(kim) and "read the progress" in set(kim["What"]), log  # the Progress tab, open first
     assert set(kim["Who"]) == {"lee"}
+
+
+def test_the_demo_measures_small_videos_only(data_dir, tmp_path):
+    """Issue 16: an anonymous demo visitor could have the server measure videos of up to 200 MB."""
+    accounts(data_dir)
+    at = demo().switch_page("views/measure.py").run()
+    uploader = at.file_uploader(key="upload")
+    assert uploader.proto.max_upload_size_mb == 20  # what the browser is told
+    uploader.set_value(("my_smiles.y4m", _smile_video(tmp_path), "video/x-yuv4mpeg")).run()  # a browser may not check
+    assert not at.exception
+    assert "The demo measures videos up to 20 MB. Sign in to measure longer ones." in [i.value for i in at.info]
+    assert not at.error and not at.get("image") and not [r for r in at.radio if (r.key or "").startswith("sides_")]
+    signed = signed_in("kim").switch_page("views/measure.py").run()
+    assert signed.file_uploader(key="upload").proto.max_upload_size_mb == 200

@@ -206,8 +206,12 @@ def clinic_with_logins(url: str) -> int:
         pid = store.add_patient("Kim Crash", "left", "Bell's palsy", therapist_id=tid)
         acc = Accounts(store)
         acc.create_admin("admin", PASSWORD)
-        acc.create_user(acc.login("admin", PASSWORD), "drcrash", PASSWORD, "therapist", therapist_id=tid, first_password=False)
-        acc.create_user(acc.login("drcrash", PASSWORD), "kim", PASSWORD, "patient", patient_id=pid, first_password=False)
+        acc.create_user(
+            acc.login("admin", PASSWORD), "drcrash", PASSWORD, "therapist", therapist_id=tid, first_password=False
+        )
+        acc.create_user(
+            acc.login("drcrash", PASSWORD), "kim", PASSWORD, "patient", patient_id=pid, first_password=False
+        )
         return pid
     finally:
         store.close()

@@ -21,6 +21,7 @@ import streamlit as st  # noqa: E402
 import streamlit.components.v1 as components  # noqa: E402
 
 from ui import context  # noqa: E402
+from ui.text import plain  # noqa: E402
 
 ROLE_WORDS = {"patient": "patient", "therapist": "therapist", "admin": "administrator"}
 
@@ -114,7 +115,7 @@ def sidebar(who) -> None:
         st.sidebar.info("You are trying the demo, with an example patient's made-up records.")
         label = "Leave the demo"
     else:
-        st.sidebar.write(f"Signed in as **{who.username}** ({ROLE_WORDS.get(who.role, who.role)})")
+        st.sidebar.write(f"Signed in as **{plain(who.username)}** ({ROLE_WORDS.get(who.role, who.role)})")
         label = "Sign out"
     if st.sidebar.button(label, key="sign_out"):
         context.sign_out()
@@ -143,7 +144,10 @@ def main() -> None:
     context.store()
     who = context.principal()
     role = None if who is None else who.role
-    nav = st.navigation(pages_for(role, who is not None and who.must_change_password))
+    pages = pages_for(role, who is not None and who.must_change_password)
+    nav = st.navigation(pages)
+    if st.session_state.pop("go_home", False):  # e.g. after choosing one's own password
+        st.switch_page(next(p for section in pages.values() for p in section if p._default))
     sidebar(who)
     if who is not None:
         components.html(CLOSE_MENU_ON_PHONE_HTML, height=0)

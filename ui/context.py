@@ -19,6 +19,7 @@ from coach.store.db import clinic_mode
 from coach.store.demo import demo_store
 from coach.store.info import PatientInfo, utcnow
 from exercises import get_program, load_library, load_programs
+from ui.text import plain
 
 log = logging.getLogger(__name__)
 DEMO_PROGRAM = "bells_palsy"
@@ -108,7 +109,7 @@ def client_address() -> str:
             address = forwarded.split(",")[-1].strip() or address
     except Exception:  # noqa: BLE001 - no request (a test run): the address is unknown
         address = ""
-    return address[:64]
+    return address[:64] if isinstance(address, str) else ""
 
 
 @st.cache_resource(show_spinner=False)
@@ -269,7 +270,7 @@ def require_patient() -> PatientInfo:
         st.stop()
         raise AssertionError("unreachable")
     if patient.is_demo:
-        st.caption(f"**{patient.name}** is an example patient: the practice history you see is made up.")
+        st.caption(f"**{plain(patient.name)}** is an example patient: the practice history you see is made up.")
     return patient
 
 

@@ -75,9 +75,7 @@ def make_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except Exception as err:
-        raise StoreError(
-            f"DATABASE_URL is not a database address ({err}){fallback_hint()}"
-        ) from None
+        raise StoreError(f"DATABASE_URL is not a database address ({err}){fallback_hint()}") from None
     if parsed.get_backend_name() == "sqlite":
         db = parsed.database
         if db and db != ":memory:":

@@ -6,6 +6,7 @@ import streamlit as st
 
 from coach.store.auth import MIN_PASSWORD, AuthError, Forbidden
 from ui import context
+from ui.text import plain, sentence
 
 who = context.principal()
 if who is None or who.is_demo:
@@ -20,7 +21,7 @@ if who.must_change_password:
     )
 else:
     st.title("My account")
-    st.write(f"You sign in as **{who.username}**.")
+    st.write(f"You sign in as **{plain(who.username)}**.")
     if "account_flash" in st.session_state:
         st.success(st.session_state.pop("account_flash"))
     st.subheader("Change my password")
@@ -36,6 +37,8 @@ with st.form("change_password", clear_on_submit=True):
             try:
                 st.session_state["who"] = context.accounts().change_password(who, current, new)
                 st.session_state["account_flash"] = "Your password is changed."
+                if who.must_change_password:
+                    st.session_state["go_home"] = True  # on to where they were going
                 st.rerun()
             except (AuthError, ValueError, Forbidden) as err:
-                st.error(f"{str(err)[:1].upper()}{str(err)[1:]}.")
+                st.error(sentence(err))

@@ -1,11 +1,15 @@
-"""Administration: therapists and their logins, every account, and the access log."""
+"""Administration: therapists and their logins, every account (paused, given a new password), and the
+access log (paged, filtered)."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
 
 import streamlit as st
 
 from coach.store.auth import Forbidden, check_password_rules, normal_username
 from ui import context
+from ui.text import plain, sentence
 
 ACTION_WORDS = {
     "view": "opened the record",
@@ -26,6 +30,29 @@ ACTION_WORDS = {
     "update_patient": "changed the details",
     "assign_program": "gave a program",
     "set_password": "set a new password for the patient's login",
+    "reset_password": "set a new password",
+    "export_all": "downloaded everything kept",
+    "sign_in": "signed in",
+    "sign_in_failed": "failed to sign in",
+    "sign_in_throttled": "was made to wait before signing in",
+    "create_account": "created an account",
+    "create_first_admin": "set up FaceCoach (first administrator)",
+    "disable_account": "paused an account",
+    "enable_account": "let an account sign in again",
+    "change_password": "changed their password",
+    "change_password_failed": "gave a wrong current password",
+    "read_log": "read the access log",
+}
+# The filter's choices: (words, the action codes' beginning).
+FILTERS = {
+    "Everything": None,
+    "Sign-ins": "sign_in",
+    "Reading records": "view",
+    "Downloads": "export",
+    "Reports": "report",
+    "Deletions": "delete_all",
+    "Account changes": "create_account",
+    "Refusals": "refused",
 }
 
 
@@ -68,18 +95,73 @@ with st.form("add_therapist", clear_on_submit=True):
             check_password_rules(password)  # before the therapist is added: no half-made accounts
             tid = records.add_therapist(name, email or None)
             accounts.create_user(records.who, username, password, "therapist", therapist_id=tid)
-            st.success(f"{name.strip()} can now sign in as “{username.strip().lower()}”.")
+            st.success(f"{plain(name)} can now sign in as “{plain(username.strip().lower())}”.")
         except (ValueError, Forbidden) as err:
-            st.error(f"{str(err)[:1].upper()}{str(err)[1:]}.")
+            st.error(sentence(err))
 
 st.subheader("Accounts")
+users = accounts.users(records.who)
 st.dataframe(
-    [{"User name": u, "Role": r} for _, u, r, _, _ in accounts.users(records.who)],
+    [
+        {
+            "User name": u.username,
+            "Role": u.role,
+            "State": "paused" if u.disabled else ("must choose a password" if u.must_change_password else "active"),
+        }
+        for u in users
+    ],
     hide_index=True,
 )
+managed = [u for u in users if u.role in ("admin", "therapist") and u.id != records.who.user_id]
+if managed:
+    with st.expander("Pause an account, or give it a new password"):
+        st.caption("Patients' logins are managed by their therapist.")
+        by_id = {u.id: u for u in managed}
+        uid = st.selectbox("Account", list(by_id), format_func=lambda i: by_id[i].username, key="a_manage")
+        chosen = by_id[uid]
+        if st.button("Let it sign in again" if chosen.disabled else "Pause it (it cannot sign in)", key="a_toggle"):
+            try:
+                accounts.set_disabled(records.who, chosen.id, not chosen.disabled)
+                st.rerun()
+            except Forbidden as err:
+                context.forbidden(err)
+        with st.form("a_reset", clear_on_submit=True):
+            new = st.text_input("A new password (they choose their own after)", type="password", key="a_reset_pw")
+            if st.form_submit_button("Set the new password", key="a_reset_go"):
+                try:
+                    accounts.reset_password(records.who, chosen.id, new)
+                    st.success(f"The new password is set for “{plain(chosen.username)}”. Give it to them yourself.")
+                except (ValueError, Forbidden) as err:
+                    st.error(sentence(err))
 
 st.subheader("Access log")
-st.caption("Who opened or changed which patient's records, and when (newest first).")
+st.caption(
+    "Who signed in, and who opened, changed, downloaded or deleted which patient's records, and when "
+    "(newest first). Reading the log is logged too."
+)
+c1, c2, c3 = st.columns(3)
+kind = c1.selectbox("What", list(FILTERS), key="log_kind")
+who_filter = c2.text_input("Who (user name)", key="log_who")
+days = c3.date_input("From – to", value=(), key="log_days")
+since = until = None
+if isinstance(days, tuple | list) and days:
+    # The days are this computer's; the log's times are UTC.
+    since = datetime.combine(days[0], time.min).astimezone(UTC).replace(tzinfo=None)
+    until = (datetime.combine(days[-1], time.min) + timedelta(days=1)).astimezone(UTC).replace(tzinfo=None)
+page_size = 100
+page = st.session_state.get("log_page", 1)
+rows, total = records.access_log(
+    limit=page_size,
+    offset=(page - 1) * page_size,
+    username=who_filter.strip() or None,
+    action=FILTERS[kind],
+    since=since,
+    until=until,
+)
+pages = max(1, -(-total // page_size))
+if page > pages:
+    st.session_state["log_page"] = pages
+    st.rerun()
 st.dataframe(
     [
         {
@@ -88,8 +170,10 @@ st.dataframe(
             "Role": e.role,
             "What": _action(e.action),
             "Patient": _patient(e),
+            "Details": e.detail,
         }
-        for e in records.access_log(500)
+        for e in rows
     ],
     hide_index=True,
 )
+st.number_input(f"Page (of {pages}; {total} entries)", min_value=1, max_value=pages, step=1, key="log_page")

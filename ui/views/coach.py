@@ -22,6 +22,7 @@ from coach.words import count, was_were
 from exercises import get_program, load_library
 from ui import camera_link, context
 from ui.live_run import LiveRun, RunSettings, RunSlot, camera_callback, quick_plan, virtual_patient
+from ui.text import plain
 
 QUICK_REPS = 3
 PHONE_ORDER_CSS = """<style>
@@ -48,7 +49,7 @@ def _settings(patient, source: str, simple_face: bool, mirror: bool, camera_mirr
         try:
             plan = get_program(assignment.program_id).plan(assignment.overrides)
         except FaceCoachError as err:
-            st.error(f"Your program could not be loaded ({err}). Please tell your therapist.")
+            st.error(f"Your program could not be loaded ({plain(str(err))}). Please tell your therapist.")
             return None
         return RunSettings(
             patient.id,
@@ -85,7 +86,7 @@ def _status(snap: LiveSnapshot, run: LiveRun) -> None:
         st.info("Getting ready… look at the camera.")
         return
     text = html.escape(cue.words)  # the hold's countdown is on the picture only (one clock, never two)
-    st.caption(f"{cue.exercise_name} · {min(cue.rep, cue.reps)} of {cue.reps}")
+    st.caption(f"{plain(cue.exercise_name)} · {min(cue.rep, cue.reps)} of {cue.reps}")
     st.markdown(f"<div class='facecoach-cue'>{text}</div>", unsafe_allow_html=True)
     fb = snap.feedback
     if fb is not None and fb.progress is not None and cue.phase in ("move", HOLD):
@@ -119,7 +120,7 @@ def _exercise_words(e: ExerciseSummary, names: dict[str, str]) -> str:
     if not e.completed:
         weaker = ""
     extra = f" Your eye or mouth joined in {count(e.synkinesis_reps, 'time')}." if e.synkinesis_reps else ""
-    return f"**{names.get(e.exercise_id, e.name)}**: {e.completed} of {e.planned} done{sym}.{weaker}{extra}"
+    return f"**{plain(names.get(e.exercise_id, e.name))}**: {e.completed} of {e.planned} done{sym}.{weaker}{extra}"
 
 
 def _speak(text: str) -> None:
@@ -283,7 +284,8 @@ if source == "camera":
             + (
                 "This is the demo: nothing is saved."
                 if patient.is_demo
-                else "Your video is measured as it comes and never saved: we keep only the numbers."
+                else "Your video is only used to measure your movements as you make them, then let go: "
+                "it is never saved. We keep only the numbers."
             )
         )
         try:

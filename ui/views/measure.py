@@ -1,16 +1,12 @@
 """Measure a video: a recorded smile (yours, or the virtual patient's) measured side by side.
 
-The video is read from a private temporary folder while it is measured and
-deleted straight after; only the numbers are shown.
+The video is only held while it is measured (in memory on Linux, else in a private
+temporary folder: ``ui/upload_copy.py``) and let go straight after; only the numbers are shown.
 """
 
 from __future__ import annotations
 
 import logging
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -29,8 +25,11 @@ from exercises import get_exercise
 from ui import charts, context
 from ui.annotate import annotate, label_sides
 from ui.overlay import TOO_DARK
+from ui.upload_copy import private_copy, remove_stale_folders_once
 
 MAX_UPLOAD_MB = 200
+DEMO_UPLOAD_MB = 20  # an anonymous demo visitor's videos: enough for a short clip
+DEMO_TOO_LARGE = f"The demo measures videos up to {DEMO_UPLOAD_MB} MB. Sign in to measure longer ones."
 # What the file picker offers; the content is checked whatever the name says.
 log = logging.getLogger(__name__)
 UPLOAD_TYPES = ["mp4", "mov", "m4v", "avi", "webm", "mkv", "y4m", "ogv"]
@@ -144,12 +143,14 @@ def demo_tab() -> None:
 
 
 def upload_tab() -> None:
-    patient = context.current_patient() if context.principal() is not None else None
+    who = context.principal()
+    patient = context.current_patient() if who is not None else None
     keeps = patient is not None and not patient.is_demo
+    demo = who is None or who.is_demo
     st.write(
         "Film yourself facing the camera: rest for a second, then smile gently a few times, "
-        "relaxing in between. Your video is measured and then deleted; "
-        + ("only the numbers are kept, if you save them." if keeps else "nothing is kept.")
+        "relaxing in between. Your video is only used to measure your smiles, then let go: it is never saved. "
+        + ("Only the numbers are kept, if you save them." if keeps else "Nothing is kept.")
     )
     sides = ["Not sure", "Left", "Right"]
     on_record = patient.affected_side if patient is not None else None
@@ -160,7 +161,7 @@ def upload_tab() -> None:
         horizontal=True,
         key="affected",
     )
-    up = st.file_uploader("Your video", type=UPLOAD_TYPES, key="upload")
+    up = st.file_uploader("Your video", type=UPLOAD_TYPES, key="upload", max_upload_size=upload_limit_mb(demo))
     if up is None:
         return
     # The name the browser sent is only ever shown, as plain text; what the file
@@ -168,7 +169,7 @@ def upload_tab() -> None:
     shown = display_name(up.name)
     st.text(f"Your video: {shown}")
     side = None if affected == "Not sure" else affected.lower()
-    measured = measure_upload(up, shown, side)
+    measured = measure_upload(up, shown, side, demo)
     if measured is None:
         return
     key, (result, fps_guessed, fps) = measured
@@ -181,30 +182,32 @@ def upload_tab() -> None:
         st.caption("This is the demo: the numbers are shown, not saved.")
 
 
-@contextmanager
-def private_copy(data, container: str) -> Iterator[Path]:
-    """The upload as a file, for OpenCV: in a private temporary folder, under our own name,
-    deleted as soon as the block ends."""
-    with tempfile.TemporaryDirectory(prefix="facecoach-") as tmp:
-        path = Path(tmp) / f"upload{CONTAINER_SUFFIX[container]}"
-        path.write_bytes(data)
-        yield path
+def upload_limit_mb(demo: bool) -> int:
+    """The largest video measured, MB: the anonymous demo's is small."""
+    return DEMO_UPLOAD_MB if demo else MAX_UPLOAD_MB
 
 
-def measure_upload(up, shown: str, side: str | None) -> tuple[tuple, tuple[AnalysisResult, bool, float]] | None:
+def measure_upload(
+    up, shown: str, side: str | None, demo: bool
+) -> tuple[tuple, tuple[AnalysisResult, bool, float]] | None:
     """(key, (result, fps guessed, fps)) of the upload, measured once per file, side and
     left-right answer: a rerun (a click anywhere) shows the same numbers without reading
-    the video again."""
+    the video again. A file over the limit is refused here too (not every browser checks)."""
     data = up.getbuffer()
+    size, limit = max(up.size, len(data)), upload_limit_mb(demo) * 2**20
+    if demo and size > limit:
+        st.info(DEMO_TOO_LARGE)
+        return None
     try:
-        container = check_upload(bytes(data[:HEAD_BYTES]), max(up.size, len(data)), MAX_UPLOAD_MB * 2**20)
+        container = check_upload(bytes(data[:HEAD_BYTES]), size, limit)
     except VideoError as err:
         st.error(f"{err}.")
         return None
+    suffix = CONTAINER_SUFFIX[container]
     try:
         found = st.session_state.get("upload_still")
         if found is None or found[0] != up.file_id:
-            with private_copy(data, container) as path, VideoReader(path, name="This file") as video:
+            with private_copy(data, suffix) as path, VideoReader(path, name="This file") as video:
                 found = (up.file_id, labelled_still(video))
             st.session_state["upload_still"] = found
         still = found[1]
@@ -231,7 +234,7 @@ def measure_upload(up, shown: str, side: str | None) -> tuple[tuple, tuple[Analy
             if kept[2] is not None:
                 st.image(kept[2], caption="The biggest moment of your smile (shown as a mirror).", width=480)
             return key, kept[1]
-        with private_copy(data, container) as path, VideoReader(path, name="This file", mirrored=mirrored) as video:
+        with private_copy(data, suffix) as path, VideoReader(path, name="This file", mirrored=mirrored) as video:
             info = video.info
             result, biggest = run_analysis(iter(video), info.frame_count, info.fps, shown, side, mirrored)
     except FaceCoachError as err:
@@ -271,6 +274,7 @@ def save_upload(patient, result: AnalysisResult, key: tuple, side: str | None) -
 
 st.title("Measure a video")
 st.caption("Gentle, even facial exercises, measured side by side.")
+remove_stale_folders_once()  # uploads' folders left by a FaceCoach stopped while measuring one
 context.model()
 demo, mine = st.tabs(["Try the virtual patient", "Measure my video"])
 with demo:

@@ -15,7 +15,13 @@ st.write(
     "and when you practised. It never keeps video or pictures of you."
 )
 context.download_buttons(
-    records, patient, "Download all my repetitions (CSV)", "Download my report (HTML, to print)", "me", columns=True
+    records,
+    patient,
+    "Download all my repetitions (CSV)",
+    "Download my report (HTML, to print)",
+    "me",
+    columns=True,
+    everything_label="Download everything kept about me (ZIP)",
 )
 
 st.subheader("Delete everything")

@@ -6,6 +6,7 @@ import streamlit as st
 
 from coach.store.auth import AuthError, Forbidden, demo_principal
 from ui import context
+from ui.text import sentence
 
 st.title("FaceCoach")
 st.caption("Gentle, even facial exercises, measured side by side.")
@@ -37,7 +38,7 @@ with left:
                         context.sign_in(acc.login(name, pw, client=context.client_address()))
                         st.rerun()
                     except (ValueError, Forbidden, AuthError) as err:
-                        st.error(f"{str(err)[:1].upper()}{str(err)[1:]}.")
+                        st.error(sentence(err))
     else:
         st.subheader("Sign in")
         with st.form("signin"):
@@ -48,7 +49,7 @@ with left:
                     context.sign_in(acc.login(name, pw, client=context.client_address()))
                     st.rerun()
                 except AuthError as err:
-                    st.error(f"{err}.")
+                    st.error(f"{err}.")  # our own words: they never quote what was typed
         st.caption("Forgot your password? Your therapist (or, for therapists, the administrator) can set a new one.")
 if right is not None:
     with right:

@@ -15,6 +15,7 @@ from coach.store.info import PatientInfo
 from exercises import get_program, load_programs
 from exercises.programs import TUNABLE
 from ui import charts, context
+from ui.text import plain
 
 SIDES = [None, "left", "right"]
 TREND_WORDS = {"better": "↗ more even", "worse": "↘ less even", "steady": "→ steady", None: "–"}
@@ -88,7 +89,9 @@ def add_patient_form(s: Access) -> None:
                     return
                 st.session_state["therapist_patient"] = pid
                 st.session_state["t_patient"] = pid  # the new patient is the one opened
-                st.session_state["t_flash"] = f"{name.strip()} was added with the program “{programs[program].name}”."
+                st.session_state["t_flash"] = (
+                    f"{plain(name)} was added with the program “{plain(programs[program].name)}”."
+                )
                 st.rerun()
 
 
@@ -251,12 +254,12 @@ def program_tab(s: Access, p: PatientInfo) -> None:
     index = ids.index(current.program_id) if current and current.program_id in ids else 0
     pid = st.selectbox("Program", ids, index=index, format_func=lambda i: programs[i].name, key=f"t_prog_{p.id}")
     prog = get_program(pid)
-    st.caption(prog.description)
+    st.caption(plain(prog.description))
     overrides = dict(current.overrides) if current and current.program_id == pid else {}
     base = prog.plan()
     tuned: dict[str, dict[str, float | int]] = {}
     for ex in base.steps:
-        st.markdown(f"**{ex.name}**")
+        st.markdown(f"**{plain(ex.name)}**")
         cols = st.columns(len(TUNABLE))
         mine = overrides.get(ex.id, {})
         for col, field in zip(cols, TUNABLE, strict=True):
@@ -281,7 +284,7 @@ def program_tab(s: Access, p: PatientInfo) -> None:
         except Forbidden as err:
             context.forbidden(err)
             return
-        st.success(f"{p.name} will now do “{prog.name}”" + (" with your changes." if tuned else "."))
+        st.success(f"{plain(p.name)} will now do “{plain(prog.name)}”" + (" with your changes." if tuned else "."))
 
 
 def details_tab(s: Access, p: PatientInfo) -> None:
@@ -307,12 +310,13 @@ def details_tab(s: Access, p: PatientInfo) -> None:
             except Forbidden as err:
                 context.forbidden(err)
     for n in s.notes(p.id):
-        st.caption(f"{context.when(n.created_at)} · {n.therapist_name or 'unknown'}")
+        st.caption(f"{context.when(n.created_at)} · {plain(n.therapist_name or 'unknown')}")
         st.text(n.text)
 
 
 def login_tab(s: Access, p: PatientInfo) -> None:
-    """The patient's own login: one per patient, made by their therapist."""
+    """The patient's own login: one per patient, made by their therapist; paused, given a new password,
+    and the patient's records deleted when they have no login."""
     st.caption("So they can practise at home and see their own progress (and nobody else's).")
     if s.who.role != "therapist":
         st.info("This is the demo: a therapist gives each patient a login here.")
@@ -321,42 +325,87 @@ def login_tab(s: Access, p: PatientInfo) -> None:
     flash = st.session_state.pop(f"t_login_flash_{p.id}", None)
     if flash:
         st.success(flash)
-    existing = accounts.patient_login(s.who, p.id)
-    if existing is not None:
-        st.write(f"{p.name} signs in as **{existing}**.")
+    login = accounts.patient_account(s.who, p.id)
+    if login is not None:
+        state = "paused: they cannot sign in" if login.disabled else "active"
+        st.write(f"{plain(p.name)} signs in as “{plain(login.username)}” (login {state}).")
+        if login.must_change_password:
+            st.caption("They will choose their own password when they next sign in.")
         with st.form(f"password_{p.id}", clear_on_submit=True):
-            st.caption(f"If {p.name} forgot the password, give them a new one here.")
+            st.caption(
+                f"If {plain(p.name)} forgot the password, give them a new one here. They choose their own after."
+            )
             password = st.text_input("A new password (at least 10 characters)", type="password")
             if st.form_submit_button("Set the new password"):
                 try:
                     accounts.set_patient_password(s.who, p.id, password)
                 except (ValueError, Forbidden) as err:
-                    st.error(f"{str(err)[:1].upper()}{str(err)[1:]}.")
+                    st.error(plain(f"{str(err)[:1].upper()}{str(err)[1:]}."))
                     return
                 st.session_state[f"t_login_flash_{p.id}"] = (
-                    f"{p.name}'s new password is set. Give it to them yourself, not by e-mail."
+                    f"{plain(p.name)}'s new password is set. Give it to them yourself, not by e-mail."
                 )
                 st.rerun()
+        label = "Let them sign in again" if login.disabled else "Pause this login"
+        if st.button(label, key=f"t_login_toggle_{p.id}"):
+            try:
+                accounts.set_disabled(s.who, login.id, not login.disabled)
+            except Forbidden as err:
+                context.forbidden(err)
+                return
+            st.session_state[f"t_login_flash_{p.id}"] = (
+                f"{plain(p.name)} can sign in again."
+                if login.disabled
+                else f"{plain(p.name)} cannot sign in until you allow it."
+            )
+            st.rerun()
         return
     with st.form(f"login_{p.id}", clear_on_submit=True):
         username = st.text_input("User name for the patient", key=f"t_login_name_{p.id}")
         password = st.text_input("A first password (at least 10 characters)", type="password")
+        st.caption("They choose their own password the first time they sign in.")
         if st.form_submit_button("Create the login", type="primary"):
             try:
                 accounts.create_user(s.who, username, password, "patient", patient_id=p.id)
             except (ValueError, Forbidden) as err:
-                st.error(f"{str(err)[:1].upper()}{str(err)[1:]}.")
+                st.error(plain(f"{str(err)[:1].upper()}{str(err)[1:]}."))
                 return
             st.session_state[f"t_login_flash_{p.id}"] = (
-                f"{p.name} can now sign in as “{username.strip().lower()}”. "
+                f"{plain(p.name)} can now sign in as “{plain(username.strip().lower())}”. "
                 "Give them the user name and the password yourself, not by e-mail."
             )
+            st.rerun()
+    with st.expander("Delete this patient's records"):
+        st.write(
+            f"{plain(p.name)} has no login, so you can delete everything FaceCoach keeps about them "
+            "(details, sessions, notes), for good. Download it first from Export if the clinic must keep it."
+        )
+        confirm = st.text_input("To confirm, type DELETE", key=f"t_delete_confirm_{p.id}")
+        if st.button("Delete for good", key=f"t_delete_{p.id}", disabled=confirm.strip() != "DELETE"):
+            try:
+                s.delete_all(p.id)
+            except Forbidden as err:
+                context.forbidden(err)
+                return
+            st.session_state.pop("therapist_patient", None)
+            st.session_state.pop("t_patient", None)
+            st.session_state["t_flash"] = f"{plain(p.name)}'s records were deleted."
             st.rerun()
 
 
 def export_tab(s: Access, p: PatientInfo) -> None:
-    st.write("For the clinical record: every repetition as a spreadsheet, or a report to print or save as PDF.")
-    context.download_buttons(s, p, "Download all repetitions (CSV)", "Download printable report (HTML)", "t")
+    st.write(
+        "For the clinical record: every repetition as a spreadsheet, a report to print or save as PDF "
+        "(with your notes), or everything kept (sessions, grades, each movement frame by frame)."
+    )
+    context.download_buttons(
+        s,
+        p,
+        "Download all repetitions (CSV)",
+        "Download printable report (HTML)",
+        "t",
+        everything_label="Download everything (ZIP)",
+    )
 
 
 st.title("Patients")
@@ -381,11 +430,11 @@ pid = st.selectbox(
     key="t_patient",
 )
 patient = by_id[pid]
-st.header(patient.name)
+st.header(plain(patient.name))
 bits = [patient.condition or "condition not set", f"affected side: {_side(patient.affected_side)}"]
 if patient.surgery:
     bits.append(patient.surgery + (f" ({patient.surgery_date:%d %b %Y})" if patient.surgery_date else ""))
-st.caption(" · ".join(bits) + (" · example patient" if patient.is_demo else ""))
+st.caption(" · ".join(plain(b) for b in bits) + (" · example patient" if patient.is_demo else ""))
 TABS = {
     "Progress": progress_tab,
     "Sessions": sessions_tab,

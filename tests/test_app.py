@@ -346,6 +346,11 @@ def test_a_patient_downloads_and_deletes_all_their_data(data_dir):
         "Download my report (HTML, to print)",
         "Download everything kept about me (ZIP)",
     }
+    store = Store(f"sqlite:///{data_dir / 'facecoach.db'}")
+    try:  # drawing the page makes no file: the log has a download only when one is made (issue 16)
+        assert not {"export", "export_all", "report"} & {e.action for e in store.access_log(patient_id=ids["patient"])}
+    finally:
+        store.close()
     assert at.button(key="me_delete").disabled
     at.text_input(key="me_confirm").input("DELETE").run()
     at.button(key="me_delete").click().run()
@@ -442,3 +447,110 @@ def test_the_demo_measures_small_videos_only(data_dir, tmp_path):
     assert not at.error and not at.get("image") and not [r for r in at.radio if (r.key or "").startswith("sides_")]
     signed = signed_in("kim").switch_page("views/measure.py").run()
     assert signed.file_uploader(key="upload").proto.max_upload_size_mb == 200
+
+
+def test_the_demo_leaves_the_clinics_records_alone(data_dir):
+    """Issue 16: the demo has its own database in memory; a visit writes nothing to the clinic's."""
+    at = demo().switch_page("views/therapist.py").run()
+    assert not at.exception
+    assert "Alex Demo (example patient)" in list(at.dataframe[0].value["Patient"])
+    at.switch_page("views/progress.py").run()
+    assert not at.exception
+    store = Store(f"sqlite:///{data_dir / 'facecoach.db'}")
+    try:
+        assert store.patients() == [] and store.therapists() == []
+        assert store.access_log_count() == 0
+    finally:
+        store.close()
+
+
+def test_the_demo_can_be_switched_off(data_dir, monkeypatch):
+    at = demo()  # a visitor in the demo when the clinic switches it off
+    monkeypatch.setenv("FACECOACH_DEMO", "off")
+    at.run()
+    assert not at.exception
+    assert "The demo is switched off here." in texts(at)
+    assert "try_demo" not in [b.key for b in at.button]
+    assert at.subheader[0].value in ("Sign in", "Welcome! Set up FaceCoach")
+
+
+def test_a_clinic_server_turns_the_demo_off_by_default(data_dir, monkeypatch):
+    monkeypatch.setenv("FACECOACH_ENV", "clinic")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{data_dir / 'clinic.db'}")
+    at = app().run()
+    assert not at.exception
+    assert "try_demo" not in [b.key for b in at.button]
+    monkeypatch.setenv("FACECOACH_DEMO", "on")
+    assert "try_demo" in [b.key for b in app().run().button]
+
+
+def test_demo_visitors_live_runs_are_capped(data_dir, monkeypatch):
+    """Anonymous visitors cannot take the server's cores: past the cap the virtual patient does not start."""
+    monkeypatch.setenv("FACECOACH_DEMO_LIVE_CAP", "0")
+    from ui import context
+
+    context.visitor_runs.clear()
+    try:
+        at = demo().switch_page("views/coach.py").run()
+        at.radio(key="coach_source").set_value("demo").run()
+        assert any("The demo is busy just now" in w.value for w in at.warning)
+        at.button(key="demo_start").click().run()
+        assert not at.exception
+        assert "demo_stop" in [b.key for b in at.button] and at.button(key="demo_stop").disabled  # not started
+    finally:
+        context.visitor_runs.clear()
+
+
+def test_an_unexpected_error_shows_a_kind_message_and_no_details():
+    script = """
+from ui import context
+
+class Broken:
+    def run(self):
+        raise RuntimeError("SELECT password_hash FROM users WHERE username = 'kim'")
+
+context.run_page(Broken())
+"""
+    at = AppTest.from_string(script, default_timeout=30).run()
+    assert not at.exception  # caught: no traceback reaches the browser
+    (error,) = at.error
+    assert error.value.startswith("Sorry, something went wrong on our side. Your saved records are safe.")
+    assert "SELECT" not in error.value and "kim" not in error.value
+
+
+def test_the_administrator_reads_the_log_a_page_at_a_time(data_dir):
+    accounts(data_dir)
+    for _ in range(3):
+        signed_in("lee")  # sign-ins are in the log
+    at = signed_in("admin")
+    assert at.title[0].value == "Accounts"
+    at.selectbox(key="log_kind").set_value("Sign-ins").run()
+    assert not at.exception
+    log = at.dataframe[-1].value
+    assert len(log) >= 4 and set(log["What"]) == {"signed in"}
+    assert any("Page (of 1;" in n.label for n in at.number_input)
+    store = Store(f"sqlite:///{data_dir / 'facecoach.db'}")
+    try:
+        assert store.access_log(1, action="read_log")[0].username == "admin"  # reading the log is logged
+    finally:
+        store.close()
+
+
+def test_the_visitors_cap_counts_only_runs_that_are_coaching():
+    from ui.live_run import VisitorRuns
+
+    class Run:
+        active = True
+
+    made = []
+    runs = VisitorRuns(2)
+
+    def make():
+        made.append(Run())
+        return made[-1]
+
+    first, second = runs.start(make), runs.start(make)
+    assert first is not None and second is not None and runs.busy()
+    assert runs.start(make) is None and len(made) == 2  # past the cap nothing is even made
+    first.active = False  # finished, or its tab was closed (no frame for a few seconds)
+    assert not runs.busy() and runs.start(make) is made[2]

@@ -8,9 +8,7 @@ again when it is read (``coach.store.access``).
 
 from __future__ import annotations
 
-import logging
 import os
-import secrets
 import sys
 from pathlib import Path
 
@@ -42,7 +40,6 @@ MEASURE = ("measure", "Measure a video", "📼")
 ACCOUNTS = ("admin", "Accounts", "🛡️")
 MY_ACCOUNT = ("account", "My account", "👤")
 NEW_PASSWORD = ("account", "Choose your password", "🔑")
-log = logging.getLogger("facecoach.app")
 
 
 def menu_for(role: str | None, must_change_password: bool = False) -> dict[str, list[tuple[str, str, str]]]:
@@ -122,23 +119,6 @@ def sidebar(who) -> None:
         st.rerun()
 
 
-def run_page(nav) -> None:
-    """Run the chosen page; an unexpected error shows a kind message, never a traceback.
-
-    The details go to the server's log under a short reference the person can quote.
-    (Streamlit's own error details are off too: ``showErrorDetails = "none"``.)
-    """
-    try:
-        nav.run()
-    except Exception:  # noqa: BLE001 - the last guard between a bug and the patient
-        ref = secrets.token_hex(4)
-        log.exception("page error (reference %s)", ref)
-        st.error(
-            "Sorry, something went wrong on our side. Your saved records are safe. "
-            f"Please try again; if it keeps happening, tell your clinic this reference: {ref}."
-        )
-
-
 def main() -> None:
     st.set_page_config(page_title="FaceCoach", page_icon="🙂", layout="wide")
     context.store()
@@ -151,7 +131,7 @@ def main() -> None:
     sidebar(who)
     if who is not None:
         components.html(CLOSE_MENU_ON_PHONE_HTML, height=0)
-    run_page(nav)
+    context.run_page(nav)
 
 
 main()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import sys
 import threading
 from datetime import UTC, datetime, timedelta
@@ -87,6 +88,18 @@ def store() -> Store:
         st.error(f"FaceCoach cannot open its records. {err}.")
         st.stop()
         raise
+
+
+@st.cache_resource(show_spinner=False)
+def visitor_runs():
+    """The anonymous demo visitors' live runs in this server: at most ``FACECOACH_DEMO_LIVE_CAP`` (2) at once."""
+    from ui.live_run import VisitorRuns
+
+    try:
+        cap = int(setting("FACECOACH_DEMO_LIVE_CAP", "2"))
+    except ValueError:
+        cap = 2
+    return VisitorRuns(cap)
 
 
 def demo_records() -> Store:
@@ -310,6 +323,23 @@ def download_buttons(
     where = st.columns(len(files)) if columns else [st] * len(files)
     for place, (label, make, file_name, mime, what) in zip(where, files, strict=True):
         place.download_button(label, make, file_name=file_name, mime=mime, key=f"{key}_{what}", on_click="ignore")
+
+
+def run_page(page) -> None:
+    """Run the chosen page (``page.run()``); an unexpected error shows a kind message, never a traceback.
+
+    The details go to the server's log under a short reference the person can quote.
+    (Streamlit's own error details are off too: ``showErrorDetails = "none"``.)
+    """
+    try:
+        page.run()
+    except Exception:  # noqa: BLE001 - the last guard between a bug and the patient
+        ref = secrets.token_hex(4)
+        log.exception("page error (reference %s)", ref)
+        st.error(
+            "Sorry, something went wrong on our side. Your saved records are safe. "
+            f"Please try again; if it keeps happening, tell your clinic this reference: {ref}."
+        )
 
 
 def forbidden(err: Forbidden) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -32,6 +33,7 @@ from ui.overlay import draw_overlay, draw_simple_face
 log = logging.getLogger(__name__)
 
 EYE_CLOSURE_MAX_PCT = 90.0  # the virtual patient's firmest eye closure, % (see virtual_patient)
+IDLE_AFTER_S = 5.0  # a run that measured no frame for this long is not coaching anyone
 RETRY_EVERY_S = 5.0  # while something is unsaved, the video thread tries again at most this often
 
 
@@ -102,6 +104,7 @@ class LiveRun:
         self._last_failure: float | None = None  # time.monotonic() of the last failed write
         self._image: np.ndarray | None = None
         self._thread: threading.Thread | None = None
+        self.last_active = time.monotonic()  # the last frame it measured (for the demo's cap)
         self._stop = threading.Event()
         self.coach = LiveCoach(
             settings.plan,
@@ -242,6 +245,7 @@ class LiveRun:
         if self.settings.camera_mirrored:
             # Turned back into what a camera sees, so that left and right are the patient's.
             frame_rgb = np.ascontiguousarray(frame_rgb[:, ::-1])
+        self.last_active = time.monotonic()
         self.coach.process(frame_rgb, t_s)
         self._retry_if_due()
         image = self.draw(frame_rgb)
@@ -297,11 +301,49 @@ class LiveRun:
         self._thread.start()
 
     def _demo_frame(self, frame: np.ndarray, _update: object) -> None:
+        self.last_active = time.monotonic()
         self._image = self.draw(frame)
+
+    @property
+    def active(self) -> bool:
+        """Coaching now: not finished, and a frame measured in the last few seconds (a closed tab's
+        camera sends none)."""
+        return not self._closed and time.monotonic() - self.last_active < IDLE_AFTER_S
 
     @property
     def demo_running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+
+class VisitorRuns:
+    """The live runs of anonymous demo visitors in this server process, capped.
+
+    Each run costs about a core's worth of measuring at 30 frames a second: without a cap,
+    anyone could slow every patient's coaching by opening demo tabs. A run past the cap is
+    not started; the visitor is asked to try again in a few minutes.
+    """
+
+    def __init__(self, cap: int) -> None:
+        self.cap = max(0, int(cap))
+        self._runs: weakref.WeakSet[LiveRun] = weakref.WeakSet()
+        self._lock = threading.Lock()
+
+    def busy(self) -> bool:
+        with self._lock:
+            return sum(1 for r in list(self._runs) if r.active) >= self.cap
+
+    def start(self, make: Callable[[], LiveRun]) -> LiveRun | None:
+        """A new run from ``make()``, counted in, if there is room; None past the cap.
+
+        The room is checked before the run is made: a run made and then dropped would load
+        (and later close) a face tracker for nothing.
+        """
+        with self._lock:
+            if sum(1 for r in list(self._runs) if r.active) >= self.cap:
+                return None
+            run = make()
+            self._runs.add(run)
+            return run
 
 
 class RunSlot:

@@ -25,6 +25,10 @@ from ui.live_run import LiveRun, RunSettings, RunSlot, camera_callback, quick_pl
 from ui.text import plain
 
 QUICK_REPS = 3
+DEMO_BUSY = (
+    "The demo is busy just now: other visitors are trying it. Please try again in a few minutes, "
+    "or sign in if you are a patient."
+)
 PHONE_ORDER_CSS = """<style>
 .facecoach-cue { font-size: 2.1rem; font-weight: 600; line-height: 1.2; }
 @media (max-width: 640px) {
@@ -274,7 +278,19 @@ if settings is None:
 # Only a patient's own movements go in their record: not the virtual patient's, and
 # nothing from the demo, so a visit never changes what the next visitor sees.
 keeps = source == "camera" and not patient.is_demo
-slot.factory = lambda: LiveRun(records if keeps else None, settings, model)
+visitors = context.visitor_runs() if records.who.is_demo else None  # anonymous visitors' runs are capped
+
+
+def new_run() -> LiveRun | None:
+    def make() -> LiveRun:
+        return LiveRun(records if keeps else None, settings, model)
+
+    return make() if visitors is None else visitors.start(make)
+
+
+slot.factory = new_run
+if visitors is not None and visitors.busy() and not (slot.run is not None and slot.run.active):
+    st.warning(DEMO_BUSY)
 
 video_col, panel_col = st.columns([3, 2], gap="large")
 if source == "camera":
@@ -306,10 +322,11 @@ else:
         if buttons.button("Start", type="primary", key="demo_start", disabled=playing, width="stretch"):
             slot.stop()
             run = slot.factory()
-            slot.run = run
-            spec = virtual_patient(settings.plan, settings.affected_side or "left")
-            run.start_demo(spec)
-            playing = True
+            if run is not None:
+                slot.run = run
+                spec = virtual_patient(settings.plan, settings.affected_side or "left")
+                run.start_demo(spec)
+                playing = True
         if buttons.button("Stop", key="demo_stop", disabled=not playing, width="stretch"):
             slot.stop()
             playing = False

@@ -477,3 +477,27 @@ def test_a_half_written_session_is_in_progress_and_counted(any_store):
     assert store.practice_days(pid) == {(now - timedelta(hours=1)).date(): 1}
     assert len(patient_csv(store, pid).splitlines()) == 3
     assert "Hal" in patient_report_html(store, pid)
+
+
+def test_practice_stops_saving_the_moment_the_sign_in_ends(store, model):
+    """Issue 16: a live session kept running and saving after its sign-in expired. Now each save
+    asks whether the sign-in still holds; once it does not, nothing more is saved or retried."""
+    from coach.store.access import Access
+    from coach.store.auth import Principal
+
+    plan = plan_of(3)
+    settings = settings_for(store, "Sue", "left", plan)
+    now = utcnow()
+    signed_in = {"yes": True}
+    patient = Principal(None, "sue", "patient", None, settings.patient_id, now, now)
+    run = LiveRun(Access(store, patient, still_signed_in=lambda: signed_in["yes"]), settings, model)
+    player = Player(run, virtual_patient(plan, "left", ratio=0.5))
+    player.until_reps(1)
+    sid = run.session_id
+    assert [r.rep_index for r in store.session(sid).reps] == [1]
+    signed_in["yes"] = False  # signed out in another tab, expired, or the account paused
+    player.until_reps(2)
+    assert "signed out" in run.save_error and run.unsaved == ()  # said once, nothing kept to retry
+    player.play()
+    assert [r.rep_index for r in store.session(sid).reps] == [1]
+    assert store.session(sid).session.status == "in_progress"  # its end was not written either

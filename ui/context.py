@@ -90,6 +90,21 @@ def store() -> Store:
         raise
 
 
+VISITORS_BUSY = (
+    "The demo is busy just now: other visitors are trying it. Please try again in a few minutes, "
+    "or sign in if you are a patient."
+)
+
+
+def visitor_work():
+    """Around a heavy measurement: for an anonymous visitor, a place of the visitors' cap (yields False past
+    it); for a signed-in person, always True."""
+    from contextlib import nullcontext
+
+    who = st.session_state.get("who")
+    return visitor_runs().working() if who is None or who.is_demo else nullcontext(True)
+
+
 @st.cache_resource(show_spinner=False)
 def visitor_runs():
     """The anonymous demo visitors' live runs in this server: at most ``FACECOACH_DEMO_LIVE_CAP`` (2) at once."""
@@ -107,22 +122,33 @@ def demo_records() -> Store:
     return _demo_store()
 
 
-def client_address() -> str:
-    """The address a visitor comes from, for throttling sign-ins.
+def forwarded_client(peer: str, forwarded_lines: list[str], behind_proxy: bool) -> str:
+    """The visitor's address from the connection's peer and the ``X-Forwarded-For`` lines.
 
-    Behind the clinic's reverse proxy (``FACECOACH_BEHIND_PROXY=1``) every visitor seems to
-    come from the proxy, so the address the proxy adds last to ``X-Forwarded-For`` is
-    used (the entries before it are whatever the visitor sent, and are not trusted).
+    Behind the clinic's reverse proxy every visitor seems to come from the proxy, so the
+    address the proxy added last is used. Every line counts, in order: a visitor may send
+    their own header first, and a proxy may add a separate line rather than extend it; only
+    the very last entry is the proxy's, the ones before it are whatever the visitor sent.
     """
-    address = ""
+    address = peer if isinstance(peer, str) else ""
+    if behind_proxy:
+        entries = [e.strip() for line in forwarded_lines for e in str(line).split(",")]
+        if entries and entries[-1]:
+            address = entries[-1]
+    return address[:64]
+
+
+def client_address() -> str:
+    """The address a visitor comes from, for throttling sign-ins (see :func:`forwarded_client`)."""
+    behind = setting("FACECOACH_BEHIND_PROXY", "").lower() in ("1", "on", "yes", "true")
     try:
-        address = st.context.ip_address or ""
-        if setting("FACECOACH_BEHIND_PROXY", "").lower() in ("1", "on", "yes", "true"):
-            forwarded = st.context.headers.get("X-Forwarded-For") or ""
-            address = forwarded.split(",")[-1].strip() or address
+        peer = st.context.ip_address or ""
+        lines = list(st.context.headers.get_all("X-Forwarded-For")) if behind else []
     except Exception:  # noqa: BLE001 - no request (a test run): the address is unknown
-        address = ""
-    return address[:64] if isinstance(address, str) else ""
+        return ""
+    if not all(isinstance(x, str) for x in (peer, *lines)):
+        return ""  # a test harness's stand-in, not a request
+    return forwarded_client(peer, lines, behind)
 
 
 @st.cache_resource(show_spinner=False)

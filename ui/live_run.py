@@ -10,7 +10,8 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -326,11 +327,30 @@ class VisitorRuns:
     def __init__(self, cap: int) -> None:
         self.cap = max(0, int(cap))
         self._runs: weakref.WeakSet[LiveRun] = weakref.WeakSet()
+        self._working = 0  # measurements of a video or of the virtual patient under way
         self._lock = threading.Lock()
+
+    def _in_use(self) -> int:
+        return sum(1 for r in list(self._runs) if r.active) + self._working
 
     def busy(self) -> bool:
         with self._lock:
-            return sum(1 for r in list(self._runs) if r.active) >= self.cap
+            return self._in_use() >= self.cap
+
+    @contextmanager
+    def working(self) -> Iterator[bool]:
+        """Around a visitor's measurement (a video, the virtual patient): yields False, past the cap,
+        when it must not run; it takes a place of the cap while it runs."""
+        with self._lock:
+            admitted = self._in_use() < self.cap
+            if admitted:
+                self._working += 1
+        try:
+            yield admitted
+        finally:
+            if admitted:
+                with self._lock:
+                    self._working -= 1
 
     def start(self, make: Callable[[], LiveRun]) -> LiveRun | None:
         """A new run from ``make()``, counted in, if there is room; None past the cap.
@@ -339,7 +359,7 @@ class VisitorRuns:
         (and later close) a face tracker for nothing.
         """
         with self._lock:
-            if sum(1 for r in list(self._runs) if r.active) >= self.cap:
+            if self._in_use() >= self.cap:
                 return None
             run = make()
             self._runs.add(run)

@@ -106,6 +106,7 @@ class Access:
             self._patient(patient_id, action)
 
     def _signed_in(self) -> None:
+        """Refuse when the sign-in has ended since the page was drawn (signed out, expired, paused)."""
         if self._still_signed_in is not None and not self._still_signed_in():
             raise Forbidden(SIGNED_OUT)
 
@@ -252,16 +253,19 @@ class Access:
     # Each is built when it is asked for (the app asks when a download button is pressed),
     # and each one built is one line in the access log.
     def export_csv(self, patient_id: int) -> str:
+        self._signed_in()  # a download can be pressed long after the page was drawn
         self._patient(patient_id, "export")
         return patient_csv(self.store, patient_id)
 
     def export_zip(self, patient_id: int, names: dict[str, str] | None = None) -> bytes:
         """Everything kept about a patient (details, sessions with grades, repetitions, per-frame series)."""
+        self._signed_in()
         self._patient(patient_id, "export_all")
         return patient_archive_zip(self.store, patient_id, names)
 
     def report_html(self, patient_id: int, names: dict[str, str] | None = None) -> str:
         """The printable report; the therapist's private notes are in the therapist's copy only."""
+        self._signed_in()
         self._patient(patient_id, "report")
         return patient_report_html(self.store, patient_id, names, include_notes=self.who.role == "therapist")
 
@@ -296,7 +300,7 @@ class Access:
         limit: int = LOG_PAGE,
         offset: int = 0,
         username: str | None = None,
-        action: str | None = None,
+        action: str | tuple[str, ...] | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> tuple[list[AccessEntry], int]:

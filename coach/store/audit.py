@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 
 from coach.store import models as m
 from coach.store.info import AccessEntry, utcnow
@@ -37,7 +37,7 @@ class AccessLogRecords:
     def _log_filters(
         patient_id: int | None = None,
         username: str | None = None,
-        action: str | None = None,
+        action: str | tuple[str, ...] | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> list:
@@ -47,8 +47,15 @@ class AccessLogRecords:
         if username:
             where.append(func.lower(m.AccessLog.username) == username.strip().lower())
         if action:
-            # "export" finds "export" and "refused:export"; "view" finds every kind of reading.
-            where.append(m.AccessLog.action.startswith(action) | m.AccessLog.action.startswith("refused:" + action))
+            # "export" finds "export" and "refused:export"; "view" finds every kind of reading;
+            # several beginnings find any of them.
+            starts = (action,) if isinstance(action, str) else tuple(action)
+            where.append(
+                or_(
+                    *(m.AccessLog.action.startswith(a, autoescape=True) for a in starts),
+                    *(m.AccessLog.action.startswith("refused:" + a, autoescape=True) for a in starts),
+                )
+            )
         if since is not None:
             where.append(m.AccessLog.at >= since)
         if until is not None:
@@ -61,7 +68,7 @@ class AccessLogRecords:
         patient_id: int | None = None,
         offset: int = 0,
         username: str | None = None,
-        action: str | None = None,
+        action: str | tuple[str, ...] | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> list[AccessEntry]:
@@ -91,7 +98,7 @@ class AccessLogRecords:
         self,
         patient_id: int | None = None,
         username: str | None = None,
-        action: str | None = None,
+        action: str | tuple[str, ...] | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> int:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -43,6 +44,7 @@ MAX_PASSWORD = 256
 MIN_STRENGTH = 3  # zxcvbn's score 0–4; 3 is "safely unguessable" for an online attack and more
 SETUP_CODE_TTL = timedelta(hours=24)
 SETUP_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read from a log, typed by hand
+SETUP_ATTEMPT = "#setup"  # wrong setup codes are counted under this name (no user name has a #)
 
 
 class AuthError(FaceCoachError):
@@ -132,6 +134,22 @@ def check_password_rules(password: str, username: str | None = None) -> None:
         common = any(s.get("dictionary_name") == "passwords" for s in verdict.get("sequence", []))
         why = "it is one of the most common passwords" if common else "it is easy to guess"
         raise ValueError(f"please choose another password: {why}. A few unrelated words make a good one")
+
+
+def client_key(address: str | None) -> str:
+    """The address sign-in attempts are counted under: an IPv4 address as it is, an IPv6 one by its
+    /64 network (one home or phone gets a whole /64, so counting single addresses would let one
+    guesser use billions)."""
+    text = str(address or "").strip()[:64]
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return text
+    if ip.version == 4:
+        return str(ip)
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False))
 
 
 def _code_hash(code: str) -> str:
@@ -237,10 +255,24 @@ class Accounts:
         visitors racing, one gets the account and the other a refusal.
         """
         now = now or utcnow()
+        client = client_key(client)
+        given = _code_hash(setup_code or "")
+        # Wrong codes are throttled like wrong passwords (under a name no account can have), and
+        # checked before any slow work.
+        attempt_id = self._begin_attempt(SETUP_ATTEMPT, client, now)
+        with self._db() as db:
+            known = db.scalars(
+                select(m.SetupCode.code_hash).where(m.SetupCode.created_at >= now - SETUP_CODE_TTL)
+            ).all()
+        if not any(hmac.compare_digest(given, h) for h in known):
+            self._failed_attempt(attempt_id, SETUP_ATTEMPT, client, now, "setup_code_refused")
+            if self.needs_first_admin():
+                raise Forbidden("That setup code is not right. It is printed in the server's log when FaceCoach starts")
+            raise Forbidden("An administrator already exists; ask them for an account")
+        self._good_attempt(attempt_id, SETUP_ATTEMPT, client)
         name = normal_username(username)
         check_password_rules(password, name)
         password_hash = self.hasher.hash(password)  # before the transaction: Argon2 is slow on purpose
-        given = _code_hash(setup_code or "")
         with self.store._lock, self._db.begin() as db:
             if self.store.backend == "postgresql":
                 db.execute(text("LOCK TABLE setup_codes IN EXCLUSIVE MODE"))
@@ -324,6 +356,18 @@ class Accounts:
             uid = self._insert(db, name, password_hash, role, therapist_id, patient_id, must_change=first_password)
         self._log(by, "create_account", patient_id, f"{role} {name}")
         return uid
+
+    def check_new_account(self, username: str, password: str) -> str:
+        """Raise ValueError if an account with this name and password could not be made; returns the name.
+
+        For forms that make something else first (a therapist's record): no half-made accounts.
+        """
+        name = normal_username(username)
+        check_password_rules(password, name)
+        with self._db() as db:
+            if db.scalar(select(m.User.id).where(m.User.username == name)) is not None:
+                raise ValueError(f"the user name {name!r} is taken")
+        return name
 
     def _insert(
         self,
@@ -439,7 +483,9 @@ class Accounts:
             raise ValueError("this patient has no login yet")
         return self.reset_password(by, account.id, password)
 
-    def change_password(self, who: Principal, current: str, new: str, now: datetime | None = None) -> Principal:
+    def change_password(
+        self, who: Principal, current: str, new: str, now: datetime | None = None, client: str = ""
+    ) -> Principal:
         """Change one's own password; returns the sign-in, still valid (other sign-ins with the old one end).
 
         Raises:
@@ -453,9 +499,12 @@ class Accounts:
             u = db.get(m.User, who.user_id)
         if u is None or u.disabled:
             raise AuthError("This account is no longer active")
+        # Guessing the current password at a session left open is throttled like signing in.
+        attempt_id = self._begin_attempt(u.username, client_key(client), now)
         if not self._verify(u.password_hash, current):
-            self._log(who, "change_password_failed")
+            self._failed_attempt(attempt_id, u.username, client_key(client), now, "change_password_failed")
             raise AuthError("Your current password is not right")
+        self._good_attempt(attempt_id, u.username, client_key(client))
         if new == current:
             raise ValueError("the new password must be different from the current one")
         check_password_rules(new, u.username)
@@ -474,25 +523,78 @@ class Accounts:
             return False
 
     def _wait(self, db, attempt_id: int, name: str, client: str, now: datetime) -> timedelta | None:
-        """How long this attempt must wait, or None: over each limit the wait doubles with each further failure."""
+        """How long this attempt must wait, or None: over each limit the wait doubles with each further failure.
+
+        The per-name limit (from all addresses) applies only to an address that has failed for
+        that name itself: someone who types their password right is never kept out by guessers
+        elsewhere, however many there are.
+        """
         since = now - self.window
         longest = None
-        for limit, where in (
+        buckets = [
             (self.max_failures, (m.LoginFailure.username == name, m.LoginFailure.client == client)),
             (self.address_failures, (m.LoginFailure.client == client,)),
             (self.name_failures, (m.LoginFailure.username == name,)),
-        ):
+        ]
+        for k, (limit, where) in enumerate(buckets):
             n, last = db.execute(
                 select(func.count(), func.max(m.LoginFailure.at)).where(
                     *where, m.LoginFailure.at >= since, m.LoginFailure.id != attempt_id
                 )
             ).one()
+            if k == 0:
+                pair_failures = n
+            if k == 2 and not pair_failures:
+                continue
             if n >= limit:
                 wait = min(self.lock, self.delay * 2 ** min(n - limit, 20))
                 if now < last + wait:
                     left = last + wait - now
                     longest = left if longest is None else max(longest, left)
         return longest
+
+    def _begin_attempt(self, name: str, client: str, now: datetime) -> int:
+        """Write an attempt down (committed) before its secret is checked, then count the others.
+
+        Attempts sent in parallel each see the others (pending or failed), so a burst gets no
+        more checks than one at a time. Returns the attempt's id.
+
+        Raises:
+            AuthError: too many attempts; this one is not counted (waiting does not make the wait longer).
+        """
+        with self._db.begin() as db:
+            db.execute(delete(m.LoginFailure).where(m.LoginFailure.at < now - max(self.window, self.lock)))
+            attempt = m.LoginFailure(username=name, client=client, at=now)
+            db.add(attempt)
+            db.flush()
+            attempt_id = attempt.id
+        with self._db() as db:
+            wait = self._wait(db, attempt_id, name, client, now)
+        if wait is not None:
+            with self._db.begin() as db:
+                db.execute(delete(m.LoginFailure).where(m.LoginFailure.id == attempt_id))
+            minutes = max(1, round(wait.total_seconds() / 60))
+            raise AuthError(f"Too many attempts. Please wait {count(minutes, 'minute')} and try again")
+        return attempt_id
+
+    def _failed_attempt(self, attempt_id: int, name: str, client: str, now: datetime, action: str) -> None:
+        """The attempt stays as a failure; logged, and once more when it starts a wait."""
+        self.store.log_access(None, name[:64], "visitor", action, None, f"from {client or 'unknown'}")
+        with self._db() as db:
+            if self._wait(db, -1, name, client, now + timedelta(microseconds=1)) is not None:
+                self.store.log_access(
+                    None, name[:64], "visitor", "sign_in_throttled", None, f"from {client or 'unknown'}"
+                )
+
+    def _good_attempt(self, attempt_id: int, name: str, client: str) -> None:
+        """A right secret: the attempt, and that name's failures from that address, are forgotten."""
+        with self._db.begin() as db:
+            db.execute(
+                delete(m.LoginFailure).where(
+                    (m.LoginFailure.id == attempt_id)
+                    | ((m.LoginFailure.username == name) & (m.LoginFailure.client == client))
+                )
+            )
 
     def login(self, username: str, password: str, now: datetime | None = None, client: str = "") -> Principal:
         """Check a user name and password; returns who signed in.
@@ -504,49 +606,28 @@ class Accounts:
             AuthError: wrong name or password (one message for both), or too many attempts.
         """
         now = now or utcnow()
-        client = str(client or "")[:64]
+        client = client_key(client)
         try:
             name = normal_username(username)
         except ValueError:
             name = str(username).strip().lower()[:64]
-        # 1. Write the attempt down (committed) before anything else: attempts sent in parallel
-        #    each see the others, so a burst gets no more guesses than one at a time.
-        with self._db.begin() as db:
-            db.execute(delete(m.LoginFailure).where(m.LoginFailure.at < now - max(self.window, self.lock)))
-            attempt = m.LoginFailure(username=name, client=client, at=now)
-            db.add(attempt)
-            db.flush()
-            attempt_id = attempt.id
-        # 2. Count the others: pending attempts and failures.
+        attempt_id = self._begin_attempt(name, client, now)
         with self._db() as db:
-            wait = self._wait(db, attempt_id, name, client, now)
-            user = None if wait is not None else db.scalars(select(m.User).where(m.User.username == name)).first()
-        if wait is not None:
-            with self._db.begin() as db:
-                db.execute(delete(m.LoginFailure).where(m.LoginFailure.id == attempt_id))  # a refusal is not a guess
-            self._log(None, "sign_in_throttled", detail=f"{name[:40]} from {client or 'unknown'}")
-            minutes = max(1, round(wait.total_seconds() / 60))
-            raise AuthError(f"Too many attempts. Please wait {count(minutes, 'minute')} and try again")
-        # 3. The slow hash, outside any transaction. Unknown and disabled names do the same work,
-        #    so timing does not tell which names exist.
+            user = db.scalars(select(m.User).where(m.User.username == name)).first()
+        # The slow hash, outside any transaction. Unknown and disabled names do the same work,
+        # so timing does not tell which names exist.
         if user is not None and not user.disabled:
             ok = self._verify(user.password_hash, password)
         else:
             self._verify(self._dummy_hash, "x")
             ok = False
         if not ok:
-            # The attempt stays as a failure.
-            self._log(None, "sign_in_failed", detail=f"{name[:40]} from {client or 'unknown'}")
+            self._failed_attempt(attempt_id, name, client, now, "sign_in_failed")
             raise AuthError("That user name and password do not match")
         new_hash = self.hasher.hash(password) if self.hasher.check_needs_rehash(user.password_hash) else None
-        with self._db.begin() as db:
-            db.execute(
-                delete(m.LoginFailure).where(
-                    (m.LoginFailure.id == attempt_id)
-                    | ((m.LoginFailure.username == name) & (m.LoginFailure.client == client))
-                )
-            )
-            if new_hash is not None:
+        self._good_attempt(attempt_id, name, client)
+        if new_hash is not None:
+            with self._db.begin() as db:
                 db.get(m.User, user.id).password_hash = new_hash
         stamp = _stamp(new_hash or user.password_hash)
         who = Principal(

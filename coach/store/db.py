@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import QueuePool, StaticPool
 
 from coach.errors import FaceCoachError
 
@@ -70,7 +70,8 @@ def default_url() -> str:
 def make_engine(url: str) -> Engine:
     """An engine set up for this app: SQLite shared across threads, WAL, foreign keys on, deleted rows zeroed.
 
-    ``sqlite://`` (no file) is one database in memory shared by every thread (the demo's).
+    ``sqlite://`` (no file) is one database in memory, one connection shared by every thread; a
+    ``file:NAME?mode=memory&cache=shared&uri=true`` database is in memory too, with a connection per thread.
     """
     try:
         parsed = make_url(url)
@@ -78,16 +79,19 @@ def make_engine(url: str) -> Engine:
         raise StoreError(f"DATABASE_URL is not a database address ({err}){fallback_hint()}") from None
     if parsed.get_backend_name() == "sqlite":
         db = parsed.database
-        if db and db != ":memory:":
+        in_memory = not db or db == ":memory:"  # one connection for every thread: the same database
+        shared_memory = parsed.query.get("mode") == "memory"  # file:…?mode=memory&cache=shared&uri=true
+        if not in_memory and not shared_memory:
             try:
                 Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
             except OSError as err:
                 raise StoreError(f"Cannot create the data folder for {db} ({err.strerror})") from None
-        in_memory = not db or db == ":memory:"
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 15},
-            **({"poolclass": StaticPool} if in_memory else {}),
+            # One shared connection for a private in-memory database; a connection per checkout
+            # for the shared-cache one (QueuePool, said outright: SQLAlchemy's guess for it changes).
+            **({"poolclass": StaticPool} if in_memory else {"poolclass": QueuePool} if shared_memory else {}),
         )
 
         @event.listens_for(engine, "connect")
@@ -95,7 +99,7 @@ def make_engine(url: str) -> Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA secure_delete=ON")  # a deleted patient's rows are overwritten, not left in the file
-            if db and db != ":memory:":
+            if not in_memory and not shared_memory:
                 cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()

@@ -11,6 +11,7 @@ person's data.
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime, time, timedelta
 
 import numpy as np
@@ -146,6 +147,10 @@ def demo_store(
     Made afresh each time the app starts; visitors only read it (their practice is not
     saved), so every visitor sees the same example.
     """
-    store = Store("sqlite://")
+    # A shared-cache database in memory, with a connection per thread (one connection shared by
+    # every visitor's thread would mix their transactions). It lives while a connection is open:
+    # the store keeps one for its lifetime.
+    store = Store(f"sqlite:///file:facecoach-demo-{uuid.uuid4().hex}?mode=memory&cache=shared&uri=true")
+    store._keep_alive = store.engine.raw_connection()
     seed_demo(store, plan, program_id, assessment=assessment, today=today)
     return store

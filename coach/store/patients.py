@@ -201,11 +201,18 @@ class PatientRecords:
                 db.execute(delete(model).where(model.patient_id == patient_id))
             db.execute(update(m.AccessLog).where(m.AccessLog.patient_id == patient_id).values(detail=""))
             for uid, username in logins:
+                # Their own entries (sign-ins, failed ones too, which have no account number), and
+                # the one entry about them that names them without their record's number.
+                mine = (m.AccessLog.user_id == uid) | (
+                    m.AccessLog.user_id.is_(None) & (m.AccessLog.username == username)
+                )
+                db.execute(update(m.AccessLog).where(mine).values(username="deleted patient", detail=""))
                 db.execute(
-                    update(m.AccessLog).where(m.AccessLog.user_id == uid).values(username="deleted patient", detail="")
+                    update(m.AccessLog)
+                    .where(m.AccessLog.detail == f"patient {username} (on the server)")
+                    .values(detail="")
                 )
                 db.execute(delete(m.LoginFailure).where(m.LoginFailure.username == username))
-                db.execute(update(m.AccessLog).where(m.AccessLog.detail.contains(username)).values(detail=""))
             db.delete(p)
         self._scrub_files()
 

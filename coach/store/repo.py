@@ -51,4 +51,7 @@ class Store(PatientRecords, SessionRecords, ProgressRecords, AccessLogRecords):
         return self.engine.url.get_backend_name()
 
     def close(self) -> None:
+        keep = getattr(self, "_keep_alive", None)  # an in-memory database's own connection (the demo's)
+        if keep is not None:
+            keep.close()
         self.engine.dispose()

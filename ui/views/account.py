@@ -35,7 +35,9 @@ with st.form("change_password", clear_on_submit=True):
             st.error("The two new passwords are not the same.")
         else:
             try:
-                st.session_state["who"] = context.accounts().change_password(who, current, new)
+                st.session_state["who"] = context.accounts().change_password(
+                    who, current, new, client=context.client_address()
+                )
                 st.session_state["account_flash"] = "Your password is changed."
                 if who.must_change_password:
                     st.session_state["go_home"] = True  # on to where they were going

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import streamlit as st
 
-from coach.store.auth import Forbidden, check_password_rules, normal_username
+from coach.store.auth import Forbidden
 from ui import context
 from ui.text import plain, sentence
 
@@ -42,6 +42,7 @@ ACTION_WORDS = {
     "change_password": "changed their password",
     "change_password_failed": "gave a wrong current password",
     "read_log": "read the access log",
+    "setup_code_refused": "gave a wrong setup code",
 }
 # The filter's choices: (words, the action codes' beginning).
 FILTERS = {
@@ -51,7 +52,15 @@ FILTERS = {
     "Downloads": "export",
     "Reports": "report",
     "Deletions": "delete_all",
-    "Account changes": "create_account",
+    "Account changes": (
+        "create_",
+        "disable_account",
+        "enable_account",
+        "reset_password",
+        "change_password",
+        "set_password",
+    ),
+    "Setup codes": "setup_code",
     "Refusals": "refused",
 }
 
@@ -91,8 +100,7 @@ with st.form("add_therapist", clear_on_submit=True):
     password = st.text_input("A first password (at least 10 characters)", type="password", key="a_pw")
     if st.form_submit_button("Add the therapist", type="primary", key="a_go"):
         try:
-            normal_username(username)
-            check_password_rules(password)  # before the therapist is added: no half-made accounts
+            accounts.check_new_account(username, password)  # before the therapist is added: no half-made accounts
             tid = records.add_therapist(name, email or None)
             accounts.create_user(records.who, username, password, "therapist", therapist_id=tid)
             st.success(f"{plain(name)} can now sign in as “{plain(username.strip().lower())}”.")

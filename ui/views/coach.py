@@ -25,10 +25,6 @@ from ui.live_run import LiveRun, RunSettings, RunSlot, camera_callback, quick_pl
 from ui.text import plain
 
 QUICK_REPS = 3
-DEMO_BUSY = (
-    "The demo is busy just now: other visitors are trying it. Please try again in a few minutes, "
-    "or sign in if you are a patient."
-)
 PHONE_ORDER_CSS = """<style>
 .facecoach-cue { font-size: 2.1rem; font-weight: 600; line-height: 1.2; }
 @media (max-width: 640px) {
@@ -290,7 +286,7 @@ def new_run() -> LiveRun | None:
 
 slot.factory = new_run
 if visitors is not None and visitors.busy() and not (slot.run is not None and slot.run.active):
-    st.warning(DEMO_BUSY)
+    st.warning(context.VISITORS_BUSY)
 
 video_col, panel_col = st.columns([3, 2], gap="large")
 if source == "camera":

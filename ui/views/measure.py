@@ -136,8 +136,13 @@ def demo_tab() -> None:
         spec = smile_phantom(
             left, right, schedule=Schedule(lead_in_s=1.2, rise_s=0.8, hold_s=1.5, release_s=0.8, rest_s=1.0, reps=reps)
         )
-        result, _ = run_analysis(PhantomRenderer(spec).frames(), spec.n_frames, spec.fps, "virtual patient", None)
-        st.session_state["demo_result"] = result
+        with context.visitor_work() as admitted:
+            if admitted:
+                frames = PhantomRenderer(spec).frames()
+                result, _ = run_analysis(frames, spec.n_frames, spec.fps, "virtual patient", None)
+                st.session_state["demo_result"] = result
+            else:
+                st.warning(context.VISITORS_BUSY)
     if "demo_result" in st.session_state:
         show_result(st.session_state["demo_result"])
 
@@ -234,9 +239,13 @@ def measure_upload(
             if kept[2] is not None:
                 st.image(kept[2], caption="The biggest moment of your smile (shown as a mirror).", width=480)
             return key, kept[1]
-        with private_copy(data, suffix) as path, VideoReader(path, name="This file", mirrored=mirrored) as video:
-            info = video.info
-            result, biggest = run_analysis(iter(video), info.frame_count, info.fps, shown, side, mirrored)
+        with context.visitor_work() as admitted:
+            if not admitted:
+                st.warning(context.VISITORS_BUSY)
+                return None
+            with private_copy(data, suffix) as path, VideoReader(path, name="This file", mirrored=mirrored) as video:
+                info = video.info
+                result, biggest = run_analysis(iter(video), info.frame_count, info.fps, shown, side, mirrored)
     except FaceCoachError as err:
         st.error(f"Sorry, we could not use that video. {err}.")
         return None

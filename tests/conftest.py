@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -80,8 +81,17 @@ def _fresh_postgres() -> Iterator[str]:
     try:
         yield server_url.set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        # PostgreSQL's autovacuum may be visiting the database just then (a test that wrote many
+        # rows): FORCE may not end the superuser's worker, which is done within moments; try again.
+        for attempt in range(20):
+            try:
+                with admin.connect() as conn:
+                    conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                break
+            except (sa.exc.ProgrammingError, sa.exc.OperationalError):
+                if attempt == 19:
+                    raise
+                time.sleep(0.5)
         admin.dispose()
 
 
